@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with Python >= 3.11:
+#   make run    set up .venv and run the default scenario (results + plots in results/)
+#   make test   set up .venv and run the test suite (lint, types, tests incl. slow ones)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCENARIO ?= scenarios/torkham_2025_acc.yaml
+
+.PHONY: setup run test test-fast lint bench clean
+
+$(BIN)/repatsim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/repatsim
+
+run: setup
+	$(BIN)/repatsim run $(SCENARIO)
+
+lint: setup
+	$(BIN)/ruff check simulation tests benchmarks
+	$(BIN)/ruff format --check simulation tests benchmarks
+	$(BIN)/mypy simulation
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,205 @@
+"""Cross-field rules of a scenario: each names the key path, the bad value, what is expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulation.schema import Population, Scenario
+
+SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where (key path), the offending value, what is expected."""
+
+    path: tuple[str | int, ...]
+    value: Any
+    message: str
+
+
+def _sums_to_one(path: tuple[str | int, ...], shares: Sequence[float]) -> Iterator[Problem]:
+    total = sum(shares)
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        yield Problem(path, round(total, 9), "shares must sum to 1")
+
+
+def _ascending(path: tuple[str | int, ...], dates: Sequence[dt.date]) -> Iterator[Problem]:
+    for i in range(1, len(dates)):
+        if dates[i] <= dates[i - 1]:
+            yield Problem((*path, i, "from"), str(dates[i]), "dates must be in increasing order")
+
+
+def _in_calendar(
+    scenario: Scenario, path: tuple[str | int, ...], day: dt.date
+) -> Iterator[Problem]:
+    cal = scenario.calendar
+    if not cal.start <= day <= cal.end:
+        yield Problem(path, str(day), f"must lie within the calendar {cal.start}..{cal.end}")
+
+
+def _check_calendar(s: Scenario) -> Iterator[Problem]:
+    if s.calendar.end < s.calendar.start:
+        yield Problem(("calendar", "end"), str(s.calendar.end), "must not be before calendar.start")
+
+
+def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Problem]:
+    base: tuple[str | int, ...] = ("populations", name)
+    if pop.persons > 0 and not pop.regions:
+        yield Problem((*base, "regions"), {}, "a group with persons needs at least one region")
+    yield from _sums_to_one((*base, "regions"), [r.share for r in pop.regions.values()])
+    for rname, region in pop.regions.items():
+        rpath = (*base, "regions", rname, "crossings")
+        yield from _sums_to_one(rpath, [c.share for c in region.crossings.values()])
+        for cname in region.crossings:
+            if cname not in s.crossings:
+                yield Problem((*rpath, cname), cname, _unknown("crossing", s.crossings))
+    if pop.deadline is not None:
+        yield from _in_calendar(s, (*base, "deadline"), pop.deadline)
+    vol = pop.voluntary
+    if vol.schedule is not None:
+        yield from _ascending((*base, "voluntary", "schedule"), [st.start for st in vol.schedule])
+    if vol.ramp is not None and pop.deadline is None:
+        yield Problem((*base, "voluntary", "ramp"), "ramp", "a ramp needs the group's deadline")
+    if vol.after_deadline_per_day is not None and pop.deadline is None:
+        yield Problem(
+            (*base, "voluntary", "after_deadline_per_day"),
+            vol.after_deadline_per_day,
+            "needs the group's deadline",
+        )
+    if pop.deadline is not None and pop.persons > 0 and s.crackdown is not None:
+        cap = s.crackdown.transport.vehicle_capacity_persons
+        if pop.household_size.largest > cap:
+            yield Problem(
+                (*base, "household_size"),
+                pop.household_size.largest,
+                f"largest household must fit a deportation vehicle ({cap} persons)",
+            )
+
+
+def _unknown(kind: str, names: Any) -> str:
+    return f"unknown {kind}; expected one of: {', '.join(names)}"
+
+
+def _demanded_crossings(s: Scenario) -> set[str]:
+    used = {d.crossing for d in s.demand}
+    for pop in s.populations.values():
+        if pop.persons > 0:
+            for region in pop.regions.values():
+                used.update(name for name, r in region.crossings.items() if r.share > 0)
+    for cname, crossing in s.crossings.items():
+        if crossing.divert is not None:
+            used.add(crossing.divert.to)
+        if any(st.initial_backlog is not None for st in crossing.stages.values()):
+            used.add(cname)
+    return used
+
+
+def _check_crossings(s: Scenario) -> Iterator[Problem]:
+    demanded = _demanded_crossings(s)
+    for cname, crossing in s.crossings.items():
+        base: tuple[str | int, ...] = ("crossings", cname)
+        for i, (sname, stage) in enumerate(crossing.stages.items()):
+            spath = (*base, "stages", sname)
+            if cname in demanded and stage.servers < 1:
+                yield Problem(
+                    (*spath, "servers"), stage.servers, "a stage with demand needs servers >= 1"
+                )
+            steps = stage.servers_schedule
+            yield from _ascending((*spath, "servers_schedule"), [st.start for st in steps])
+            for j, step in enumerate(steps):
+                yield from _in_calendar(s, (*spath, "servers_schedule", j, "from"), step.start)
+            if i == 0 and stage.waiting_capacity_households is not None:
+                yield Problem(
+                    (*spath, "waiting_capacity_households"),
+                    stage.waiting_capacity_households,
+                    "the first stage's queue is the road and cannot be bounded; "
+                    "bound a later stage",
+                )
+            backlog = stage.initial_backlog
+            if backlog is not None and backlog.group in s.populations:
+                if backlog.household_size is not None:
+                    yield Problem(
+                        (*spath, "initial_backlog", "household_size"),
+                        "household_size",
+                        "a population group's backlog uses the group's household sizes",
+                    )
+            elif backlog is not None and backlog.household_size is None:
+                yield Problem(
+                    (*spath, "initial_backlog", "household_size"),
+                    None,
+                    "a backlog outside the populations needs household_size",
+                )
+        for j, closure in enumerate(crossing.closures):
+            if closure.end < closure.start:
+                yield Problem(
+                    (*base, "closures", j, "end"), str(closure.end), "must not be before start"
+                )
+            yield from _in_calendar(s, (*base, "closures", j, "start"), closure.start)
+        if crossing.divert is not None:
+            to = crossing.divert.to
+            if to not in s.crossings or to == cname:
+                yield Problem((*base, "divert", "to"), to, _unknown("other crossing", s.crossings))
+
+
+def _check_demand(s: Scenario) -> Iterator[Problem]:
+    for i, demand in enumerate(s.demand):
+        if demand.crossing not in s.crossings:
+            yield Problem(
+                ("demand", i, "crossing"), demand.crossing, _unknown("crossing", s.crossings)
+            )
+        if demand.group in s.populations:
+            yield Problem(
+                ("demand", i, "group"),
+                demand.group,
+                "direct demand needs its own label, not a population group",
+            )
+        yield from _ascending(("demand", i, "schedule"), [st.start for st in demand.schedule])
+
+
+def _check_timeline(s: Scenario) -> Iterator[Problem]:
+    for i, event in enumerate(s.timeline):
+        path: tuple[str | int, ...] = ("timeline", i)
+        yield from _in_calendar(s, (*path, "date"), event.date)
+        group = getattr(event, "group", None)
+        if group is not None and group not in s.populations:
+            yield Problem((*path, "group"), group, _unknown("group", s.populations))
+        crossing = getattr(event, "crossing", None)
+        if crossing is not None and crossing not in s.crossings:
+            yield Problem((*path, "crossing"), crossing, _unknown("crossing", s.crossings))
+        if event.event == "capacity_change" and crossing in s.crossings:
+            stages = s.crossings[crossing].stages
+            if event.stage not in stages:
+                yield Problem((*path, "stage"), event.stage, _unknown("stage", stages))
+        if event.event == "deadline_extension":
+            yield from _in_calendar(s, (*path, "new_deadline"), event.new_deadline)
+            if group in s.populations and s.populations[group].deadline is None:
+                yield Problem((*path, "group"), group, "the group has no deadline to extend")
+        if event.event == "closure" and event.end < event.date:
+            yield Problem((*path, "end"), str(event.end), "must not be before date")
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """All cross-field problems of a structurally valid scenario (empty when it is sound)."""
+    problems = list(_check_calendar(scenario))
+    if problems:
+        return problems
+    for name, pop in scenario.populations.items():
+        problems.extend(_check_population(scenario, name, pop))
+    problems.extend(_check_crossings(scenario))
+    problems.extend(_check_demand(scenario))
+    problems.extend(_check_timeline(scenario))
+    has_deadline = any(p.deadline is not None for p in scenario.populations.values())
+    if has_deadline and scenario.crackdown is None:
+        first = next(n for n, p in scenario.populations.items() if p.deadline is not None)
+        problems.append(
+            Problem(
+                ("populations", first, "deadline"),
+                str(scenario.populations[first].deadline),
+                "a deadline needs a crackdown section (apprehension, holding, transport)",
+            )
+        )
+    return problems

@@ -1,0 +1,111 @@
+"""Command line: ``repatsim run`` and ``repatsim validate``. A thin layer over the API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="repatsim", description="Simulate refugee repatriation through border crossings."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario and write results and plots")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--replications", "-n", type=int, help="override run.replications")
+    run.add_argument("--seed", type=int, help="override run.seed")
+    run.add_argument("--out", help="output folder (default results/<scenario name>/)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override any scenario value by its dotted key path (repeatable)",
+    )
+    run.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path, args.overrides)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        print(f"ok: {path} ({scenario.name}, {scenario.days} days)")
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    from simulation.experiments import run_replications
+    from simulation.results import write_results
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.replications is not None and args.replications < 1:
+        raise ScenarioError([f"--replications {args.replications}: must be >= 1"])
+    results = run_replications(
+        scenario, args.replications, args.seed, workers=args.workers, progress=not args.quiet
+    )
+    results.manifest["scenario_file"] = str(args.scenario)
+    results.manifest["scenario_sha256"] = scenario_hash(args.scenario)
+    results.manifest["overrides"] = list(args.overrides)
+    figures = None
+    if not args.no_plots:
+        from simulation.plots import standard_figures
+
+        figures = standard_figures(results.daily_stage, results.returns, results.stocks)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    write_results(results, out, scenario_to_yaml(scenario), args.format, figures)
+    if not args.quiet:
+        _print_headline(results.summary)
+    print(f"wrote {out}/")
+    return 0
+
+
+def _print_headline(summary: object) -> None:
+    import pandas as pd
+
+    assert isinstance(summary, pd.DataFrame)
+    table = summary.copy()
+    for col in ("mean", "ci_low", "ci_high"):
+        table[col] = table[col].round(1)
+    cols = ["outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "unit"]
+    with pd.option_context("display.max_rows", 200, "display.width", 160):
+        print(table[cols].to_string(index=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for bad input, with a one-line message)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _validate(args) if args.command == "validate" else _run(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as exc:
+        print(f"error: {exc} (install it, e.g. pip install pyarrow)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""A crossing's stages: servers, queues, opening hours and closures as SimPy events.
+
+A household visit costs one scheduled event: the stage schedules the household's own
+:class:`Service` event to fire when its service ends, so the household process sleeps through
+both its wait and its service. Capacity changes (opening hours, closures, staffing) are dated
+breakpoints walked by one short process per stage; nothing is polled.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from simulation.distributions import ServiceClock
+from simulation.records import SERVED, UNSERVED, StageLog
+
+
+class Service(Event):
+    """Fires, with the visit's record index as value, when a household's service ends."""
+
+    def begin(self, delay_hours: float, index: int) -> None:
+        """Schedule the end of service ``delay_hours`` from now."""
+        self._ok = True
+        self._value = index
+        self.env.schedule(self, NORMAL, delay_hours)
+
+
+class Stage:
+    """One processing stage: a pool of servers, a FIFO or priority queue, a waiting area."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        clock: ServiceClock,
+        capacity: Sequence[tuple[float, int]],
+        sizes: list[int],
+        rank: list[int] | None = None,
+        waiting_capacity: int | None = None,
+    ) -> None:
+        self.env = env
+        self.log = StageLog()
+        self._clock = clock
+        self._sizes = sizes
+        self._rank = rank
+        self.waiting_capacity = waiting_capacity
+        self.servers = capacity[0][1]
+        self.busy = 0
+        self._fifo: deque[tuple[float, int, Service]] = deque()
+        self._heap: list[tuple[int, int, float, int, Service]] = []
+        self._seq = 0
+        self._blocked: deque[Event] = deque()
+        self._reserved = 0
+        if len(capacity) > 1:
+            env.process(self._follow(capacity))
+
+    def __len__(self) -> int:
+        """Households waiting (not in service)."""
+        return len(self._heap) if self._rank is not None else len(self._fifo)
+
+    def _follow(self, capacity: Sequence[tuple[float, int]]) -> Generator[Event, Any, None]:
+        for time, servers in capacity[1:]:
+            yield self.env.timeout(time - self.env.now)
+            self.servers = servers
+            self._dispatch()
+
+    def arrive(self, hh: int, reserved: bool = False) -> Service:
+        """Join the stage; the returned event fires when this household's service ends."""
+        if reserved:
+            self._reserved -= 1
+        done = Service(self.env)
+        now = self.env.now
+        if self.busy < self.servers and not len(self):
+            self._begin(now, hh, done)
+        elif self._rank is None:
+            self._fifo.append((now, hh, done))
+        else:
+            self._seq += 1
+            heapq.heappush(self._heap, (self._rank[hh], self._seq, now, hh, done))
+        return done
+
+    def release(self, index: int) -> None:
+        """The household in visit ``index`` leaves its server."""
+        self.busy -= 1
+        self.log.leave[index] = self.env.now
+        self._dispatch()
+
+    def has_room(self) -> bool:
+        """Can one more household enter the waiting area now?"""
+        cap = self.waiting_capacity
+        return cap is None or len(self) + self._reserved < cap
+
+    def wait_for_room(self) -> Event:
+        """An event that fires when a place in the waiting area is reserved for the caller."""
+        event = self.env.event()
+        self._blocked.append(event)
+        return event
+
+    def _begin(self, arrived: float, hh: int, done: Service) -> None:
+        self.busy += 1
+        now = self.env.now
+        hours = self._clock.hours(self._sizes[hh])
+        done.begin(hours, self.log.add(hh, arrived, now, now + hours, SERVED))
+
+    def _dispatch(self) -> None:
+        while self.busy < self.servers and len(self):
+            if self._rank is None:
+                arrived, hh, done = self._fifo.popleft()
+            else:
+                _, _, arrived, hh, done = heapq.heappop(self._heap)
+            self._begin(arrived, hh, done)
+        while self._blocked and self.has_room():
+            self._reserved += 1
+            self._blocked.popleft().succeed()
+
+    def close_books(self) -> None:
+        """Record households still waiting at the end of the run as unserved."""
+        inf = float("inf")
+        waiting = [(a, h) for a, h, _ in self._fifo] + [(a, h) for _, _, a, h, _ in self._heap]
+        for arrived, hh in waiting:
+            self.log.add(hh, arrived, inf, inf, UNSERVED)

@@ -1,0 +1,127 @@
+"""Sampling from the scenario's distribution specs, vectorised and buffered."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.schema import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    HouseholdSize,
+    LogNormal,
+)
+
+BUFFER = 4096
+
+
+def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` values of a distribution (float64, in the unit of the owning key)."""
+    if isinstance(dist, Exponential):
+        return rng.exponential(dist.mean, n)
+    if isinstance(dist, Gamma):
+        shape = (dist.mean / dist.sd) ** 2
+        return rng.gamma(shape, dist.mean / shape, n)
+    if isinstance(dist, LogNormal):
+        sigma2 = np.log1p((dist.sd / dist.mean) ** 2)
+        return rng.lognormal(np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2), n)
+    if isinstance(dist, Fixed):
+        return np.full(n, float(dist.value))
+    if isinstance(dist, Empirical):
+        values = np.asarray(dist.values, dtype=float)
+        p = None if dist.weights is None else np.asarray(dist.weights) / sum(dist.weights)
+        return rng.choice(values, size=n, p=p)
+    raise TypeError(f"unknown distribution {dist!r}")
+
+
+def mean_of(dist: Distribution) -> float:
+    """The distribution's mean."""
+    if isinstance(dist, Fixed):
+        return float(dist.value)
+    if isinstance(dist, Empirical):
+        w = np.ones(len(dist.values)) if dist.weights is None else np.asarray(dist.weights)
+        return float(np.dot(dist.values, w) / w.sum())
+    return float(dist.mean)
+
+
+def variance_of(dist: Distribution) -> float:
+    """The distribution's variance."""
+    if isinstance(dist, Exponential):
+        return float(dist.mean**2)
+    if isinstance(dist, Gamma | LogNormal):
+        return float(dist.sd**2)
+    if isinstance(dist, Fixed):
+        return 0.0
+    w = np.ones(len(dist.values)) if dist.weights is None else np.asarray(dist.weights)
+    m = mean_of(dist)
+    return float(np.dot((np.asarray(dist.values) - m) ** 2, w) / w.sum())
+
+
+def household_sizes(spec: HouseholdSize, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` household sizes (persons, >= 1)."""
+    if spec.values is not None:
+        values = np.asarray(spec.values, dtype=np.int64)
+        p = None if spec.weights is None else np.asarray(spec.weights) / sum(spec.weights)
+        return rng.choice(values, size=n, p=p)
+    assert spec.mean is not None
+    sizes = 1 + rng.poisson(spec.mean - 1.0, n)
+    return np.minimum(sizes, spec.max_persons).astype(np.int64)
+
+
+def mean_household_size(spec: HouseholdSize) -> float:
+    """Mean persons per household (ignoring the max_persons cap)."""
+    if spec.values is None:
+        assert spec.mean is not None
+        return spec.mean
+    w = np.ones(len(spec.values)) if spec.weights is None else np.asarray(spec.weights)
+    return float(np.dot(spec.values, w) / w.sum())
+
+
+class Stream:
+    """Draws one value at a time from a pre-sampled buffer (fast in SimPy processes)."""
+
+    __slots__ = ("_buffer", "_dist", "_i", "_rng")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
+        self._dist = dist
+        self._rng = rng
+        self._buffer: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        if self._i >= len(self._buffer):
+            self._buffer = sample(self._dist, self._rng, BUFFER).tolist()
+            self._i = 0
+        value = self._buffer[self._i]
+        self._i += 1
+        return value
+
+    def total(self, n: int) -> float:
+        """Sum of ``n`` independent draws."""
+        return sum(self() for _ in range(n))
+
+
+class ServiceClock:
+    """Service time in hours for a household of a given size: per household + per person."""
+
+    __slots__ = ("_per_hh", "_per_person")
+
+    def __init__(
+        self,
+        per_household: Distribution | None,
+        per_person: Distribution | None,
+        rng: np.random.Generator,
+    ) -> None:
+        self._per_hh = Stream(per_household, rng) if per_household is not None else None
+        self._per_person = Stream(per_person, rng) if per_person is not None else None
+
+    def hours(self, persons: int) -> float:
+        """Draw the service time (hours) of a household of ``persons`` persons."""
+        minutes = 0.0
+        if self._per_hh is not None:
+            minutes += self._per_hh()
+        if self._per_person is not None:
+            minutes += self._per_person.total(persons)
+        return minutes / 60.0

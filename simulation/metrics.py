@@ -1,0 +1,240 @@
+"""From one replication's raw records to tidy (long-format) pandas frames.
+
+Queue lengths are exact step functions built from each visit's arrival and service-start times,
+so daily means are time-weighted integrals, not samples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from simulation.model import RawRun
+from simulation.records import MODES, RENEGED, SERVED, STATES, UNSERVED
+
+
+def step_function(
+    times: np.ndarray, deltas: np.ndarray, horizon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sort +/- changes (decreases first at ties) into event times and the level after each."""
+    keep = times < horizon
+    times, deltas = times[keep], deltas[keep]
+    order = np.lexsort((deltas, times))
+    return times[order], np.cumsum(deltas[order])
+
+
+def daily_mean_max(
+    times: np.ndarray, levels: np.ndarray, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time-weighted mean and maximum of a step function over each 24-hour day."""
+    bounds = 24.0 * np.arange(days + 1)
+    t = np.concatenate([[0.0], times])
+    lv = np.concatenate([[0.0], levels])
+    area = np.concatenate([[0.0], np.cumsum(lv[:-1] * np.diff(t))])
+    j = np.searchsorted(t, bounds, side="right") - 1
+    area_at = area[j] + lv[j] * (bounds - t[j])
+    mean = np.diff(area_at) / 24.0
+    start_level = lv[j[:-1]]
+    peak = start_level.astype(float)
+    if len(times):
+        day = np.minimum((times // 24).astype(np.int64), days - 1)
+        np.maximum.at(peak, day, levels)
+    return mean, peak
+
+
+def level_at(times: np.ndarray, levels: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Level of a step function just after each instant in ``at``."""
+    lv = np.concatenate([[0.0], levels])
+    return lv[np.searchsorted(times, at, side="right")]
+
+
+def _dates(raw: RawRun, days: np.ndarray) -> pd.DatetimeIndex:
+    start = pd.Timestamp(raw.scenario.calendar.start)
+    return start + pd.to_timedelta(days, unit="D")
+
+
+def _stage_daily(raw: RawRun, crossing: str, stage: str) -> pd.DataFrame:
+    log, days, horizon = (
+        raw.stage_logs[(crossing, stage)],
+        raw.scenario.days,
+        raw.scenario.horizon_hours,
+    )
+    size = raw.sizes[log["hh"]].astype(float)
+    left_queue = log["kind"] != UNSERVED
+    served = log["kind"] == SERVED
+    cols: dict[str, np.ndarray] = {}
+    for unit, weight in (("households", np.ones_like(size)), ("persons", size)):
+        t = np.concatenate([log["arrive"], log["start"][left_queue]])
+        d = np.concatenate([weight, -weight[left_queue]])
+        mean, peak = daily_mean_max(*step_function(t, d, horizon), days)
+        cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
+        arrive_day = (log["arrive"] // 24).astype(np.int64)
+        cols[f"arrivals_{unit}"] = np.bincount(arrive_day, weight, minlength=days)[:days]
+        done = served & (log["leave"] < horizon)
+        leave_day = (log["leave"][done] // 24).astype(np.int64)
+        cols[f"completions_{unit}"] = np.bincount(leave_day, weight[done], minlength=days)[:days]
+    t = np.concatenate([log["start"][served], log["leave"][served]])
+    ones = np.ones(int(served.sum()))
+    cols["in_service_mean_households"] = daily_mean_max(
+        *step_function(t, np.concatenate([ones, -ones]), horizon), days
+    )[0]
+    reneged = log["kind"] == RENEGED
+    cols["diverted_households"] = np.bincount(
+        (log["start"][reneged] // 24).astype(np.int64), minlength=days
+    )[:days]
+    frame = pd.DataFrame({"day": np.arange(days), **cols})
+    waits = _wait_stats(log, served, horizon)
+    frame = frame.merge(waits, on="day", how="left")
+    frame.insert(1, "crossing", crossing)
+    frame.insert(2, "stage", stage)
+    return frame
+
+
+def _wait_stats(log: dict[str, np.ndarray], served: np.ndarray, horizon: float) -> pd.DataFrame:
+    """Mean, median and 95th percentile wait (hours) of households starting service each day."""
+    start = log["start"][served]
+    keep = start < horizon
+    wait = (start - log["arrive"][served])[keep]
+    day = (start[keep] // 24).astype(np.int64)
+    grouped = pd.Series(wait).groupby(day)
+    return (
+        pd.DataFrame(
+            {
+                "wait_mean_hours": grouped.mean(),
+                "wait_p50_hours": grouped.quantile(0.5),
+                "wait_p95_hours": grouped.quantile(0.95),
+            }
+        )
+        .rename_axis("day")
+        .reset_index()
+    )
+
+
+def daily_stage(raw: RawRun) -> pd.DataFrame:
+    """Per day, crossing and stage: arrivals, completions, queue, in service, waits."""
+    frames = [_stage_daily(raw, c, s) for (c, s) in raw.stage_logs]
+    frame = pd.concat(frames, ignore_index=True)
+    frame.insert(0, "date", _dates(raw, frame.pop("day").to_numpy()))
+    return frame
+
+
+def hourly_queue(raw: RawRun) -> pd.DataFrame:
+    """Queue (households and persons) at the top of every hour, per crossing and stage."""
+    hours = np.arange(0.0, raw.scenario.horizon_hours, 1.0)
+    start = pd.Timestamp(raw.scenario.calendar.start)
+    frames = []
+    for (crossing, stage), log in raw.stage_logs.items():
+        size = raw.sizes[log["hh"]].astype(float)
+        left = log["kind"] != UNSERVED
+        t = np.concatenate([log["arrive"], log["start"][left]])
+        cols = {}
+        for unit, w in (("households", np.ones_like(size)), ("persons", size)):
+            d = np.concatenate([w, -w[left]])
+            cols[f"queue_{unit}"] = level_at(*step_function(t, d, np.inf), hours)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": start + pd.to_timedelta(hours, unit="h"),
+                    "crossing": crossing,
+                    "stage": stage,
+                    **cols,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def returns(raw: RawRun) -> pd.DataFrame:
+    """Households and persons completing a crossing, per day, crossing, group and mode."""
+    ex = raw.exits
+    hh = ex["hh"]
+    groups = np.array(raw.scenario.group_names)
+    crossings = np.array(list(raw.scenario.crossings))
+    frame = pd.DataFrame(
+        {
+            "day": (ex["time"] // 24).astype(np.int64),
+            "crossing": crossings[ex["crossing"]] if len(hh) else np.array([], dtype=str),
+            "group": groups[raw.group[hh]] if len(hh) else np.array([], dtype=str),
+            "mode": np.array(MODES)[raw.mode[hh]] if len(hh) else np.array([], dtype=str),
+            "households": 1,
+            "persons": raw.sizes[hh],
+        }
+    )
+    frame = frame.groupby(["day", "crossing", "group", "mode"], as_index=False)[
+        ["households", "persons"]
+    ].sum()
+    frame.insert(0, "date", _dates(raw, frame.pop("day").to_numpy()))
+    return frame
+
+
+def stocks(raw: RawRun) -> pd.DataFrame:
+    """Persons of each population group in each state at the end of every day."""
+    days, names = raw.scenario.days, list(raw.scenario.populations)
+    f = raw.flows
+    keep = f["time"] < raw.scenario.horizon_hours
+    day = (f["time"][keep] // 24).astype(np.int64)
+    rows = []
+    for gi, group in enumerate(names):
+        net = np.zeros((days, len(STATES)), dtype=np.int64)
+        mine = f["group"][keep] == gi
+        p = f["persons"][keep][mine]
+        np.add.at(net, (day[mine], f["src"][keep][mine]), -p)
+        np.add.at(net, (day[mine], f["dst"][keep][mine]), p)
+        initial = np.array([raw.initial[group].get(s, 0) for s in range(len(STATES))])
+        level = initial + np.cumsum(net, axis=0)
+        frame = pd.DataFrame(level, columns=list(STATES))
+        frame.insert(0, "group", group)
+        frame.insert(0, "day", np.arange(days))
+        rows.append(frame)
+    if not rows:
+        return pd.DataFrame(columns=["date", "group", *STATES])
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(0, "date", _dates(raw, out.pop("day").to_numpy()))
+    return out
+
+
+def visit_outcomes(raw: RawRun) -> pd.DataFrame:
+    """Per-replication outcomes that need every visit: p95 wait, overnight queueing, stranding."""
+    rows: list[dict[str, object]] = []
+    horizon = raw.scenario.horizon_hours
+    for (crossing, stage), log in raw.stage_logs.items():
+        size = raw.sizes[log["hh"]]
+        served = (log["kind"] == SERVED) & (log["start"] < horizon)
+        wait = log["start"] - log["arrive"]
+        p95 = float(np.quantile(wait[served], 0.95)) if served.any() else 0.0
+        end_wait = np.minimum(log["start"], horizon)
+        overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
+        rows += [
+            _row("p95_wait_hours", p95, crossing, stage),
+            _row("persons_queued_overnight", float(size[overnight].sum()), crossing, stage),
+            _row(
+                "persons_unserved_at_end",
+                float(size[log["kind"] == UNSERVED].sum()),
+                crossing,
+                stage,
+            ),
+        ]
+        if stage == next(s for c, s in raw.stage_logs if c == crossing):
+            stranded = np.zeros(len(size), dtype=bool)
+            for lo, hi in raw.closures[crossing]:
+                stranded |= (log["arrive"] < hi) & (end_wait > lo)
+            rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+    return pd.DataFrame(rows)
+
+
+def _row(outcome: str, value: float, crossing: str = "", stage: str = "") -> dict[str, object]:
+    return {
+        "outcome": outcome,
+        "crossing": crossing,
+        "stage": stage,
+        "group": "",
+        "mode": "",
+        "value": value,
+    }
+
+
+def as_date(start: dt.date, days: float) -> dt.date:
+    """Calendar date ``days`` after ``start`` (fractional days truncated)."""
+    return start + dt.timedelta(days=int(days))

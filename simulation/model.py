@@ -1,0 +1,466 @@
+"""One replication: a pure function of (scenario, seed) returning raw run records.
+
+Households are the moving entity. Each household's journey (travel, then every stage of its
+crossing) is one short SimPy process, started on the day it sets off. Arrests, holding and
+deportation convoys are daily processes of the crackdown.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulation.crossing import Stage
+from simulation.distributions import ServiceClock, Stream, household_sizes, mean_household_size
+from simulation.population import draw_group, draw_sizes
+from simulation.records import (
+    AT_CROSSING,
+    DEPORTED,
+    DETAINED,
+    DIRECT,
+    IN_PAKISTAN,
+    RENEGED,
+    RETURNED,
+    TRAVELLING,
+    VOLUNTARY,
+    FlowLog,
+)
+from simulation.schedules import (
+    capacity_breakpoints,
+    closure_intervals,
+    crackdown_days,
+    step_rates,
+)
+from simulation.schema import Scenario
+
+MAX_DIVERSIONS = 3
+HOME, GONE, ARRESTED = 0, 1, 2  # household status while in Pakistan
+
+
+@dataclass
+class RawRun:
+    """What one replication recorded, before any summarising."""
+
+    scenario: Scenario
+    seed: int
+    sizes: np.ndarray
+    group: np.ndarray
+    mode: np.ndarray
+    stage_logs: dict[tuple[str, str], dict[str, np.ndarray]]
+    flows: dict[str, np.ndarray]
+    exits: dict[str, np.ndarray]
+    initial: dict[str, dict[int, int]]
+    closures: dict[str, list[tuple[float, float]]]
+    events: int
+
+
+@dataclass
+class _Households:
+    """Attributes of every household, population and direct demand alike (Python lists)."""
+
+    size: list[int] = field(default_factory=list)
+    group: list[int] = field(default_factory=list)
+    mode: list[int] = field(default_factory=list)
+    crossing: list[int] = field(default_factory=list)
+    rank: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+
+    def add(self, sizes: np.ndarray, group: int, mode: int, crossing: np.ndarray) -> int:
+        """Append households; return the id of the first."""
+        first = len(self.size)
+        self.size.extend(sizes.tolist())
+        self.group.extend([group] * len(sizes))
+        self.mode.extend([mode] * len(sizes))
+        self.crossing.extend(crossing.tolist())
+        return first
+
+
+class Model:
+    """The SimPy environment and everything that lives in it for one replication."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        self.flows = FlowLog()
+        self.hh = _Households()
+        self.horizon = scenario.horizon_hours
+        self._streams = iter(np.random.SeedSequence(seed).spawn(10_000))
+        self.group_index = {name: i for i, name in enumerate(scenario.group_names)}
+        self.crossing_names = list(scenario.crossings)
+        self.initial: dict[str, dict[int, int]] = {
+            g: {IN_PAKISTAN: p.persons} for g, p in scenario.populations.items()
+        }
+        self.draws = {g: draw_group(scenario, g, self.new_rng()) for g in scenario.populations}
+        self.first_id: dict[str, int] = {}
+        self.vulnerable: list[bool] = []
+        for g, draw in self.draws.items():
+            self.first_id[g] = self.hh.add(
+                draw.sizes, self.group_index[g], VOLUNTARY, draw.crossing
+            )
+            self.vulnerable.extend(draw.vulnerable.tolist())
+        self.status = [HOME] * len(self.hh.size)
+        self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
+        self.stages = self._build_stages()
+        self.closures = {c: closure_intervals(scenario, c) for c in scenario.crossings}
+        self._divert_to = {
+            c: x.divert.to for c, x in scenario.crossings.items() if x.divert is not None
+        }
+        self._divert_travel = {
+            c: Stream(x.divert.travel_hours, self.new_rng())
+            for c, x in scenario.crossings.items()
+            if x.divert is not None
+        }
+
+    def new_rng(self) -> np.random.Generator:
+        """A fresh generator from the next child of the replication's seed sequence."""
+        return np.random.default_rng(next(self._streams))
+
+    # ------------------------------------------------------------------ build
+    def _build_stages(self) -> dict[str, list[Stage]]:
+        stages: dict[str, list[Stage]] = {}
+        for cname, crossing in self.scenario.crossings.items():
+            stages[cname] = []
+            for sname, spec in crossing.stages.items():
+                clock = ServiceClock(
+                    spec.service_minutes.per_household,
+                    spec.service_minutes.per_person,
+                    self.new_rng(),
+                )
+                rank = self._ranks(tuple(spec.priority)) if spec.priority else None
+                stage = Stage(
+                    self.env,
+                    clock,
+                    capacity_breakpoints(self.scenario, cname, sname),
+                    self.hh.size,
+                    rank,
+                    spec.waiting_capacity_households,
+                )
+                stages[cname].append(stage)
+        return stages
+
+    def _ranks(self, order: tuple[str, ...]) -> list[int]:
+        """A shared, growing list: queue rank of each household under a priority order."""
+        return self.hh.rank.setdefault(order, [])
+
+    def _rank_of(self, order: tuple[str, ...], hh: int) -> int:
+        classes = {
+            "deported": self.hh.mode[hh] == DEPORTED,
+            "vulnerable": hh < len(self.vulnerable) and self.vulnerable[hh],
+        }
+        return next((i for i, c in enumerate(order) if classes[c]), len(order))
+
+    def refresh_ranks(self, ids: range | list[int]) -> None:
+        """Recompute the queue rank of these households under every priority order."""
+        for order, ranks in self.hh.rank.items():
+            while len(ranks) < len(self.hh.size):
+                ranks.append(len(order))
+            for hh in ids:
+                ranks[hh] = self._rank_of(order, hh)
+
+    # ------------------------------------------------------------------ journeys
+    def journey(
+        self, hh: int, delay: float, crossing: int, first_stage: int = 0, arrived: bool = False
+    ) -> Generator[simpy.Event, Any, None]:
+        """Travel ``delay`` hours, then pass every stage of the crossing, then return."""
+        env = self.env
+        if delay > 0:
+            yield env.timeout(delay)
+        group, persons = self.hh.group[hh], self.hh.size[hh]
+        tracked = self.hh.mode[hh] != DIRECT
+        if tracked and not arrived:
+            self.flows.move(env.now, group, TRAVELLING, AT_CROSSING, persons)
+        for _ in range(MAX_DIVERSIONS if first_stage == 0 else 0):
+            patience = self._diversion_wait(crossing)
+            if patience is None:
+                break
+            name = self.crossing_names[crossing]
+            first = self.stages[name][0]
+            first.log.add(hh, env.now, env.now + patience, env.now + patience, RENEGED)
+            yield env.timeout(patience)
+            crossing = self.crossing_names.index(self._divert_to[name])
+            if tracked:
+                self.flows.move(env.now, group, AT_CROSSING, TRAVELLING, persons)
+            yield env.timeout(self._divert_travel[name]())
+            if tracked:
+                self.flows.move(env.now, group, TRAVELLING, AT_CROSSING, persons)
+        stages = self.stages[self.crossing_names[crossing]]
+        previous, index = None, -1
+        for stage in stages[first_stage:]:
+            reserved = False
+            if previous is not None and not stage.has_room():
+                yield stage.wait_for_room()
+                reserved = True
+            if previous is not None:
+                previous.release(index)
+            index = yield stage.arrive(hh, reserved)
+            previous = stage
+        assert previous is not None
+        previous.release(index)
+        if tracked:
+            self.flows.move(env.now, group, AT_CROSSING, RETURNED, persons)
+        self.flows.exit(env.now, hh, crossing)
+
+    def _diversion_wait(self, crossing: int) -> float | None:
+        """Hours a household waits before diverting, or None if it stays in line."""
+        name = self.crossing_names[crossing]
+        divert = self.scenario.crossings[name].divert
+        if divert is None:
+            return None
+        now = self.env.now
+        for start, end in self.closures[name]:
+            if start <= now < end and end - now > divert.patience_hours:
+                return divert.patience_hours
+        return None
+
+    # ------------------------------------------------------------------ sources
+    def voluntary_departures(self, group: str) -> Generator[simpy.Event, Any, None]:
+        """Each day at 00:00, start the journeys of the group's households leaving that day."""
+        draw = self.draws[group]
+        first, gi = self.first_id[group], self.group_index[group]
+        order = np.argsort(draw.depart_hours, kind="stable")
+        times_all, travel = draw.depart_hours.tolist(), draw.travel_hours.tolist()
+        times = draw.depart_hours[order]
+        day_ends = np.searchsorted(times, 24.0 * np.arange(1, self.scenario.days + 1))
+        begin = 0
+        for day, end in enumerate(day_ends.tolist()):
+            if day > 0:
+                yield self.env.timeout(24.0 * day - self.env.now)
+            for k in order[begin:end].tolist():
+                self._set_off(group, first + k, gi, float(times_all[k]), float(travel[k]))
+            begin = end
+
+    def _set_off(self, group: str, hh: int, gi: int, depart: float, travel: float) -> None:
+        if self.status[hh] != HOME:
+            return
+        self.leave_home(group, hh)
+        self.flows.move(depart, gi, IN_PAKISTAN, TRAVELLING, self.hh.size[hh])
+        delay = depart - self.env.now + travel
+        self.env.process(self.journey(hh, delay, self.hh.crossing[hh]))
+
+    def leave_home(self, group: str, hh: int, status: int = 1) -> None:
+        """Mark a household as no longer at home (gone, or arrested)."""
+        self.status[hh] = status
+        self.at_home[group] -= 1
+
+    def direct_demand(self, index: int) -> Generator[simpy.Event, Any, None]:
+        """Poisson arrivals at a crossing from a dated daily rate; one day is drawn at a time."""
+        spec = self.scenario.demand[index]
+        rng = self.new_rng()
+        rates = step_rates(self.scenario, spec.schedule)
+        if spec.unit == "persons":
+            rates = rates / mean_household_size(spec.household_size)
+        gi = self.group_index[spec.group]
+        crossing = self.crossing_names.index(spec.crossing)
+        for day, rate in enumerate(rates.tolist()):
+            if day > 0:
+                yield self.env.timeout(24.0 * day - self.env.now)
+            n = int(rng.poisson(rate))
+            if n == 0:
+                continue
+            offsets = np.sort(rng.random(n)) * 24.0
+            sizes = household_sizes(spec.household_size, rng, n)
+            first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing))
+            self.refresh_ranks(range(first, first + n))
+            for k, offset in enumerate(offsets.tolist()):
+                self.env.process(self.journey(first + k, offset, crossing))
+
+    def start_backlogs(self) -> None:
+        """Put each stage's initial backlog in its queue at time zero."""
+        for ci, (cname, crossing) in enumerate(self.scenario.crossings.items()):
+            for si, stage in enumerate(crossing.stages.values()):
+                backlog = stage.initial_backlog
+                if backlog is None or backlog.households == 0:
+                    continue
+                for hh in self._backlog_households(backlog.group, backlog, cname):
+                    self.env.process(self.journey(hh, 0.0, ci, si, arrived=True))
+
+    def _backlog_households(self, group: str, backlog: Any, crossing: str) -> list[int]:
+        gi = self.group_index[group]
+        if group not in self.scenario.populations:
+            sizes = household_sizes(backlog.household_size, self.new_rng(), backlog.households)
+            ci = self.crossing_names.index(crossing)
+            first = self.hh.add(sizes, gi, DIRECT, np.full(len(sizes), ci))
+            return list(range(first, first + len(sizes)))
+        first, ids = self.first_id[group], list[int]()
+        total = len(self.draws[group].sizes)
+        for k in range(total):
+            hh = first + k
+            if len(ids) >= backlog.households:
+                break
+            if self.status[hh] == HOME:
+                self.leave_home(group, hh)
+                self.hh.crossing[hh] = self.crossing_names.index(crossing)
+                ids.append(hh)
+        persons = sum(self.hh.size[h] for h in ids)
+        self.initial[group][IN_PAKISTAN] -= persons
+        self.initial[group][AT_CROSSING] = self.initial[group].get(AT_CROSSING, 0) + persons
+        return ids
+
+
+class Crackdown:
+    """Arrests after a group's deadline, holding centres, and convoys to the crossings."""
+
+    def __init__(self, model: Model) -> None:
+        spec = model.scenario.crackdown
+        assert spec is not None
+        self.model = model
+        self.spec = spec
+        self.rng = model.new_rng()
+        self.dwell = Stream(spec.holding.dwell_hours, self.rng)
+        self.travel = Stream(spec.transport.travel_hours, self.rng)
+        self.held_persons = 0
+        self.ready: dict[int, list[tuple[float, int, int]]] = {
+            c: [] for c in range(len(model.crossing_names))
+        }
+        self._seq = itertools.count()
+
+    def start(self) -> None:
+        """Start the daily arrests and the convoys to each crossing."""
+        env = self.model.env
+        groups = [
+            g
+            for g, p in self.model.scenario.populations.items()
+            if p.deadline is not None and p.persons > 0
+        ]
+        if groups:
+            env.process(self.arrests(groups))
+        for crossing in self.ready:
+            env.process(self.convoys(crossing))
+
+    def arrests(self, groups: list[str]) -> Generator[simpy.Event, Any, None]:
+        """Each day at ``arrest_hour``, apprehend households of groups past their deadline.
+
+        Each group's target is Binomial(households at home, rate); the day's arrest capacity and
+        the free holding space are shared between groups in proportion to their targets.
+        """
+        m = self.model
+        active = {g: crackdown_days(m.scenario, g) for g in groups}
+        order, pointer = {}, {}
+        for g in groups:
+            first, n = m.first_id[g], len(m.draws[g].sizes)
+            order[g] = (first + self.rng.permutation(n)).tolist()
+            pointer[g] = 0
+        for day in range(m.scenario.days):
+            today = [g for g in groups if active[g][day]]
+            if not today:
+                continue
+            yield m.env.timeout(24.0 * day + self.spec.arrest_hour - m.env.now)
+            targets = {
+                g: int(self.rng.binomial(m.at_home[g], self.spec.arrest_rate_per_day))
+                for g in today
+            }
+            budget = self.spec.holding.capacity_persons - self.held_persons
+            if self.spec.arrest_capacity_persons_per_day is not None:
+                budget = min(budget, self.spec.arrest_capacity_persons_per_day)
+            wanted = sum(targets.values())
+            for g in today:
+                share = budget * targets[g] // wanted if wanted else 0
+                pointer[g] = self._arrest(g, order[g], pointer[g], targets[g], share)
+
+    def _arrest(self, group: str, order: list[int], pointer: int, target: int, budget: int) -> int:
+        m = self.model
+        gi, now = m.group_index[group], m.env.now
+        taken: list[int] = []
+        while len(taken) < target and pointer < len(order):
+            hh = order[pointer]
+            if m.status[hh] != HOME:
+                pointer += 1
+                continue
+            size = m.hh.size[hh]
+            if size > budget:
+                break
+            pointer += 1
+            taken.append(hh)
+            budget -= size
+            m.leave_home(group, hh, ARRESTED)
+            m.hh.mode[hh] = DEPORTED
+            self.held_persons += size
+            m.flows.move(now, gi, IN_PAKISTAN, DETAINED, size)
+            ready = now + self.dwell()
+            heapq.heappush(self.ready[m.hh.crossing[hh]], (ready, next(self._seq), hh))
+        m.refresh_ranks(taken)
+        return pointer
+
+    def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """Vehicles leave for the crossing ``departures_per_day`` times a day, evenly spaced."""
+        m, transport = self.model, self.spec.transport
+        gap = 24.0 / transport.departures_per_day
+        queue = self.ready[crossing]
+        for k in range(int(m.horizon / gap)):
+            yield m.env.timeout((k + 0.5) * gap - m.env.now)
+            room, aboard = transport.vehicle_capacity_persons, []
+            while queue and queue[0][0] <= m.env.now and m.hh.size[queue[0][2]] <= room:
+                hh = heapq.heappop(queue)[2]
+                room -= m.hh.size[hh]
+                aboard.append(hh)
+            if aboard:
+                self._depart(aboard, crossing)
+
+    def _depart(self, aboard: list[int], crossing: int) -> None:
+        m = self.model
+        travel = self.travel()
+        for hh in aboard:
+            size = m.hh.size[hh]
+            self.held_persons -= size
+            m.flows.move(m.env.now, m.hh.group[hh], DETAINED, TRAVELLING, size)
+            m.env.process(m.journey(hh, travel, crossing))
+
+
+def run_model(scenario: Scenario, seed: int) -> RawRun:
+    """Run one replication to the end of the calendar and return its raw records."""
+    model = Model(scenario, seed)
+    model.refresh_ranks(range(len(model.hh.size)))
+    model.start_backlogs()
+    for group in scenario.populations:
+        model.env.process(model.voluntary_departures(group))
+    for index in range(len(scenario.demand)):
+        model.env.process(model.direct_demand(index))
+    if scenario.crackdown is not None:
+        Crackdown(model).start()
+    model.env.run(until=model.horizon)
+    for stages in model.stages.values():
+        for stage in stages:
+            stage.close_books()
+    return _collect(model)
+
+
+def _collect(model: Model) -> RawRun:
+    f = model.flows
+    scenario = model.scenario
+    logs = {
+        (cname, sname): stage.log.to_arrays()
+        for cname, crossing in scenario.crossings.items()
+        for sname, stage in zip(crossing.stages, model.stages[cname], strict=True)
+    }
+    return RawRun(
+        scenario=scenario,
+        seed=model.seed,
+        sizes=np.asarray(model.hh.size, dtype=np.int64),
+        group=np.asarray(model.hh.group, dtype=np.int64),
+        mode=np.asarray(model.hh.mode, dtype=np.int64),
+        stage_logs=logs,
+        flows={
+            "time": np.array(f.time),
+            "group": np.array(f.group),
+            "src": np.array(f.src),
+            "dst": np.array(f.dst),
+            "persons": np.array(f.persons),
+        },
+        exits={
+            "time": np.array(f.exit_time),
+            "hh": np.array(f.exit_hh),
+            "crossing": np.array(f.exit_crossing),
+        },
+        initial=model.initial,
+        closures=model.closures,
+        events=next(model.env._eid),
+    )
+
+
+__all__ = ["RawRun", "draw_sizes", "run_model"]

@@ -1,0 +1,75 @@
+"""Compact run records: typed arrays appended during a run, turned into frames afterwards."""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+
+# where a person is (stocks); transitions move persons between these
+IN_PAKISTAN, DETAINED, TRAVELLING, AT_CROSSING, RETURNED = range(5)
+STATES = ("in_pakistan", "detained", "travelling", "at_crossing", "returned")
+
+# how a stage visit ended
+SERVED, RENEGED, UNSERVED = 0, 1, 2
+
+VOLUNTARY, DEPORTED, DIRECT = 0, 1, 2
+MODES = ("voluntary", "deported", "direct")
+
+
+class StageLog:
+    """One row per household visit to a stage (times in hours since the start)."""
+
+    __slots__ = ("arrive", "end", "hh", "kind", "leave", "start")
+
+    def __init__(self) -> None:
+        self.hh = array("q")
+        self.arrive = array("d")
+        self.start = array("d")
+        self.end = array("d")
+        self.leave = array("d")
+        self.kind = array("b")
+
+    def add(self, hh: int, arrive: float, start: float, end: float, kind: int) -> int:
+        """Append a visit and return its row index."""
+        self.hh.append(hh)
+        self.arrive.append(arrive)
+        self.start.append(start)
+        self.end.append(end)
+        self.leave.append(end)
+        self.kind.append(kind)
+        return len(self.hh) - 1
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The visits as numpy arrays (copies)."""
+        return {name: np.array(getattr(self, name)) for name in self.__slots__}
+
+
+class FlowLog:
+    """Transitions of persons between states, and exits across the border."""
+
+    __slots__ = ("dst", "exit_crossing", "exit_hh", "exit_time", "group", "persons", "src", "time")
+
+    def __init__(self) -> None:
+        self.time = array("d")
+        self.group = array("b")
+        self.src = array("b")
+        self.dst = array("b")
+        self.persons = array("q")
+        self.exit_time = array("d")
+        self.exit_hh = array("q")
+        self.exit_crossing = array("b")
+
+    def move(self, time: float, group: int, src: int, dst: int, persons: int) -> None:
+        """Record ``persons`` of ``group`` moving from state ``src`` to ``dst`` at ``time``."""
+        self.time.append(time)
+        self.group.append(group)
+        self.src.append(src)
+        self.dst.append(dst)
+        self.persons.append(persons)
+
+    def exit(self, time: float, hh: int, crossing: int) -> None:
+        """Record a household completing the last stage of a crossing."""
+        self.exit_time.append(time)
+        self.exit_hh.append(hh)
+        self.exit_crossing.append(crossing)

@@ -1,0 +1,162 @@
+"""Dated rules compiled into arrays: capacity breakpoints, closures, hazards, deadlines.
+
+Everything here is a pure function of the scenario; times are hours since the calendar start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from simulation.schema import (
+    CapacityChange,
+    ClosureEvent,
+    DeadlineExtension,
+    HazardChange,
+    OpeningHours,
+    RateStep,
+    Scenario,
+)
+
+
+def day_index(scenario: Scenario, day: dt.date) -> int:
+    """Days from the calendar start to ``day`` (may be negative or beyond the horizon)."""
+    return (day - scenario.calendar.start).days
+
+
+def closed_days(scenario: Scenario, crossing: str) -> np.ndarray:
+    """Boolean per simulated day: is the crossing shut by a dated closure?"""
+    closed = np.zeros(scenario.days, dtype=bool)
+    spans = [(c.start, c.end) for c in scenario.crossings[crossing].closures]
+    spans += [
+        (e.date, e.end)
+        for e in scenario.timeline
+        if isinstance(e, ClosureEvent) and e.crossing == crossing
+    ]
+    for start, end in spans:
+        lo = max(day_index(scenario, start), 0)
+        hi = min(day_index(scenario, end) + 1, scenario.days)
+        closed[lo:hi] = True
+    return closed
+
+
+def closure_intervals(scenario: Scenario, crossing: str) -> list[tuple[float, float]]:
+    """Maximal closed periods of a crossing as (start_hour, end_hour)."""
+    closed = closed_days(scenario, crossing)
+    spans: list[tuple[float, float]] = []
+    day = 0
+    while day < len(closed):
+        if closed[day]:
+            end = day
+            while end < len(closed) and closed[end]:
+                end += 1
+            spans.append((24.0 * day, 24.0 * end))
+            day = end
+        else:
+            day += 1
+    return spans
+
+
+def servers_by_day(scenario: Scenario, crossing: str, stage: str) -> np.ndarray:
+    """Servers staffed on each simulated day (base, then dated schedule and timeline changes)."""
+    spec = scenario.crossings[crossing].stages[stage]
+    changes = [(step.start, 0, step.servers) for step in spec.servers_schedule]
+    changes += [
+        (e.date, 1, e.servers)
+        for e in scenario.timeline
+        if isinstance(e, CapacityChange) and e.crossing == crossing and e.stage == stage
+    ]
+    servers = np.full(scenario.days, spec.servers, dtype=np.int64)
+    for day, _, value in sorted(changes):
+        servers[max(day_index(scenario, day), 0) :] = value
+    return servers
+
+
+def opening_hours(scenario: Scenario, crossing: str, stage: str) -> OpeningHours:
+    """The stage's daily opening window (stage, then crossing, then 24 hours)."""
+    c = scenario.crossings[crossing]
+    return (
+        c.stages[stage].opening_hours
+        or c.opening_hours
+        or OpeningHours(open_hour=0.0, close_hour=24.0)
+    )
+
+
+def capacity_breakpoints(scenario: Scenario, crossing: str, stage: str) -> list[tuple[float, int]]:
+    """Piecewise-constant servers available: [(from_hour, servers), ...], starting at hour 0."""
+    servers = servers_by_day(scenario, crossing, stage)
+    closed = closed_days(scenario, crossing)
+    hours = opening_hours(scenario, crossing, stage)
+    points: list[tuple[float, int]] = []
+    for day in range(scenario.days):
+        base = 24.0 * day
+        staffed = 0 if closed[day] else int(servers[day])
+        points += [
+            (base, 0),
+            (base + hours.open_hour, staffed),
+            (base + hours.close_hour, 0),
+        ]
+    merged: list[tuple[float, int]] = []
+    for time, value in points:
+        if merged and merged[-1][0] == time:
+            merged[-1] = (time, value)
+        elif not merged or merged[-1][1] != value:
+            merged.append((time, value))
+    if merged[0][0] > 0:
+        merged.insert(0, (0.0, 0))
+    return merged
+
+
+def step_rates(scenario: Scenario, steps: list[RateStep]) -> np.ndarray:
+    """Daily rate from dated steps (zero before the first step)."""
+    rates = np.zeros(scenario.days)
+    for step in steps:
+        rates[max(day_index(scenario, step.start), 0) :] = step.rate_per_day
+    return rates
+
+
+def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
+    """For each day, the deadline (day index) in force that day, after announced extensions.
+
+    Days without a deadline get a value beyond the horizon.
+    """
+    pop = scenario.populations[group]
+    never = scenario.days + 10_000
+    if pop.deadline is None:
+        return np.full(scenario.days, never, dtype=np.int64)
+    deadline = np.full(scenario.days, day_index(scenario, pop.deadline), dtype=np.int64)
+    extensions = sorted(
+        (e.date, e.new_deadline)
+        for e in scenario.timeline
+        if isinstance(e, DeadlineExtension) and e.group == group
+    )
+    for announced, new in extensions:
+        deadline[max(day_index(scenario, announced), 0) :] = day_index(scenario, new)
+    return deadline
+
+
+def crackdown_days(scenario: Scenario, group: str) -> np.ndarray:
+    """Boolean per day: is the group past its deadline (in force that day)?"""
+    return np.arange(scenario.days) > deadline_by_day(scenario, group)
+
+
+def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
+    """Daily voluntary-return hazard per household (per day), after timeline changes."""
+    vol = scenario.populations[group].voluntary
+    days = np.arange(scenario.days)
+    deadline = deadline_by_day(scenario, group)
+    if vol.schedule is not None:
+        hazard = step_rates(scenario, vol.schedule)
+    else:
+        assert vol.ramp is not None
+        ramp = vol.ramp
+        to_go = deadline - days
+        rise = np.clip(1.0 - to_go / ramp.ramp_days, 0.0, 1.0)
+        hazard = ramp.base_per_day + (ramp.peak_per_day - ramp.base_per_day) * rise
+    if vol.after_deadline_per_day is not None:
+        hazard = np.where(days > deadline, vol.after_deadline_per_day, hazard)
+    for event in scenario.timeline:
+        if isinstance(event, HazardChange) and event.group == group:
+            hazard[max(day_index(scenario, event.date), 0) :] *= event.multiplier
+    return hazard

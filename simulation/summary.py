@@ -1,0 +1,129 @@
+"""Outcomes per replication, and their mean with a 95% confidence interval across replications.
+
+Every function here is a pure ``DataFrame -> DataFrame`` on the tidy result frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.theory import t_quantile_975
+
+KEYS = ["outcome", "crossing", "stage", "group", "mode"]
+UNITS = {
+    "persons_returned": "persons",
+    "peak_daily_crossings": "persons/day",
+    "peak_queue_persons": "persons",
+    "p95_wait_hours": "hours",
+    "person_hours_queueing": "person-hours",
+    "persons_queued_overnight": "persons",
+    "persons_unserved_at_end": "persons",
+    "persons_stranded_by_closures": "persons",
+    "days_to_50pct_left": "days after start",
+    "days_to_90pct_left": "days after start",
+}
+
+
+def _long(frame: pd.DataFrame, outcome: str, value: str, **keys: str) -> pd.DataFrame:
+    out = frame.rename(columns={value: "value"}).copy()
+    out["outcome"] = outcome
+    for key in KEYS[1:]:
+        if key not in out.columns:
+            out[key] = keys.get(key, "")
+    return out[["replication", *KEYS, "value"]]
+
+
+def returned_persons(returns: pd.DataFrame, replications: list[int]) -> pd.DataFrame:
+    """Persons returned per replication, group and mode (zero where none returned)."""
+    totals = returns.groupby(["replication", "group", "mode"])["persons"].sum()
+    if totals.empty:
+        return pd.DataFrame(columns=["replication", *KEYS, "value"])
+    index = pd.MultiIndex.from_tuples(totals.index.tolist(), names=totals.index.names)
+    full = pd.MultiIndex.from_product(
+        [replications, *[list(level) for level in index.levels[1:]]], names=index.names
+    )
+    filled = totals.reindex(full, fill_value=0).reset_index()
+    return _long(filled, "persons_returned", "persons")
+
+
+def peak_daily_crossings(returns: pd.DataFrame) -> pd.DataFrame:
+    """Highest number of persons completing each crossing in one day."""
+    daily = returns.groupby(["replication", "date", "crossing"])["persons"].sum()
+    peak = daily.groupby(["replication", "crossing"]).max().reset_index()
+    return _long(peak, "peak_daily_crossings", "persons")
+
+
+def stage_outcomes(daily_stage: pd.DataFrame) -> pd.DataFrame:
+    """Peak queue (persons) and person-hours spent queueing, per stage."""
+    by = daily_stage.groupby(["replication", "crossing", "stage"])
+    peak = by["queue_max_persons"].max().reset_index()
+    hours = (by["queue_mean_persons"].sum() * 24.0).reset_index()
+    return pd.concat(
+        [
+            _long(peak, "peak_queue_persons", "queue_max_persons"),
+            _long(hours, "person_hours_queueing", "queue_mean_persons"),
+        ],
+        ignore_index=True,
+    )
+
+
+def days_to_leave(stocks: pd.DataFrame, share: float) -> pd.DataFrame:
+    """Days after the start by which ``share`` of each group's persons have left Pakistan.
+
+    Counted at the end of each day; NaN where the share is not reached within the calendar.
+    """
+    frame = stocks.copy()
+    state_cols = ["in_pakistan", "detained", "travelling", "at_crossing", "returned"]
+    total = frame[state_cols].sum(axis=1)
+    frame["left"] = 1.0 - frame["in_pakistan"] / total.where(total > 0)
+    start = frame["date"].min()
+    frame["day"] = (frame["date"] - start).dt.days
+    rows = []
+    for (rep, group), g in frame.groupby(["replication", "group"]):
+        reached = g.loc[g["left"] >= share, "day"]
+        rows.append(
+            {"replication": rep, "group": group, "value": reached.min() if len(reached) else np.nan}
+        )
+    name = f"days_to_{round(share * 100)}pct_left"
+    return _long(pd.DataFrame(rows, columns=["replication", "group", "value"]), name, "value")
+
+
+def outcomes(
+    daily_stage: pd.DataFrame,
+    returns: pd.DataFrame,
+    stocks: pd.DataFrame,
+    visit_outcomes: pd.DataFrame,
+) -> pd.DataFrame:
+    """All outcomes per replication, one row each (long format)."""
+    replications = sorted(daily_stage["replication"].unique().tolist())
+    parts = [
+        returned_persons(returns, replications),
+        peak_daily_crossings(returns),
+        stage_outcomes(daily_stage),
+        visit_outcomes[["replication", *KEYS, "value"]],
+    ]
+    if not stocks.empty:
+        parts += [days_to_leave(stocks, 0.5), days_to_leave(stocks, 0.9)]
+    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and Student-t 95% CI of each outcome across replications.
+
+    ``n`` counts replications with a value (a date never reached is NaN and not counted).
+    """
+    grouped = outcomes.groupby(KEYS, sort=False)["value"]
+    stats = grouped.agg(["mean", "std", "count"]).reset_index()
+    stats = stats.rename(columns={"std": "sd", "count": "n"})
+    half = (
+        np.array([t_quantile_975(n - 1) if n > 1 else np.nan for n in stats["n"]])
+        * stats["sd"]
+        / np.sqrt(stats["n"].clip(lower=1))
+    )
+    stats["ci_low"] = stats["mean"] - half
+    stats["ci_high"] = stats["mean"] + half
+    stats["unit"] = stats["outcome"].map(UNITS).fillna("")
+    return stats[[*KEYS, "mean", "ci_low", "ci_high", "sd", "n", "unit"]]

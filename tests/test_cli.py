@@ -1,0 +1,67 @@
+"""The command line end to end on every shipped scenario (shrunk populations)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.results import read_results
+from tests.conftest import shrink_overrides
+
+EXPECTED_COLUMNS = {
+    "daily_stage.csv": {
+        "replication", "date", "crossing", "stage", "arrivals_households", "arrivals_persons",
+        "completions_households", "completions_persons", "queue_mean_households",
+        "queue_max_households", "queue_mean_persons", "queue_max_persons",
+        "in_service_mean_households", "wait_mean_hours", "wait_p50_hours", "wait_p95_hours",
+    },
+    "hourly_queue.csv": {"replication", "time", "crossing", "stage", "queue_households", "queue_persons"},
+    "returns.csv": {"replication", "date", "crossing", "group", "mode", "households", "persons"},
+    "stocks.csv": {"replication", "date", "group", "in_pakistan", "travelling", "detained", "at_crossing", "returned"},
+    "summary.csv": {"outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "n"},
+}
+
+
+def test_run_writes_every_output(shipped, tmp_path, capsys):
+    path, scenario = shipped
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "2", "--seed", "3", "--out", str(out), "-q"]
+    for assignment in shrink_overrides(scenario):
+        args += ["--set", assignment]
+    assert main(args) == 0
+    for name, columns in EXPECTED_COLUMNS.items():
+        frame = pd.read_csv(out / name)
+        assert columns <= set(frame.columns), f"{name} lacks {columns - set(frame.columns)}"
+        if name != "stocks.csv" or scenario.populations:
+            assert sorted(frame["replication"].unique()) == [0, 1] if "replication" in frame else True
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications"] == 2 and manifest["seed"] == 3
+    assert len(manifest["replication_seeds"]) == 2 and manifest["simpy_events"] > 0
+    assert len(manifest["scenario_sha256"]) == 64
+    assert (out / "scenario.resolved.yaml").exists()
+    assert {p.name for p in (out / "plots").iterdir()} >= {"queues.png", "returns.png"}
+    assert read_results(out).summary.shape[0] > 0
+
+
+def test_parquet_and_reread(tmp_path):
+    out = tmp_path / "pq"
+    code = main(["run", "scenarios/textbook_mmc.yaml", "-n", "1", "--out", str(out), "-q",
+                 "--format", "parquet", "--no-plots", "--set", "calendar.end=2025-01-05"])
+    assert code == 0
+    again = read_results(out)
+    assert pd.api.types.is_datetime64_any_dtype(again.daily_stage["date"])
+
+
+def test_validate_reports_ok(capsys):
+    assert main(["validate", "scenarios/textbook_mmc.yaml"]) == 0
+    assert "ok: scenarios/textbook_mmc.yaml" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["validate", "nowhere.yaml"], ["run", "nowhere.yaml"]])
+def test_missing_file_is_one_line_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nowhere.yaml" in err and "Traceback" not in err
