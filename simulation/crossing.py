@@ -55,6 +55,7 @@ class Stage:
         self._seq = 0
         self._blocked: deque[Event] = deque()
         self._reserved = 0
+        self._active: set[int] = set()
         if len(capacity) > 1:
             env.process(self._follow(capacity))
 
@@ -87,6 +88,7 @@ class Stage:
         """The household in visit ``index`` leaves its server."""
         self.busy -= 1
         self.log.leave[index] = self.env.now
+        self._active.discard(index)
         self._dispatch()
 
     def has_room(self) -> bool:
@@ -104,7 +106,9 @@ class Stage:
         self.busy += 1
         now = self.env.now
         hours = self._clock.hours(self._sizes[hh])
-        done.begin(hours, self.log.add(hh, arrived, now, now + hours, SERVED))
+        index = self.log.add(hh, arrived, now, now + hours, SERVED)
+        self._active.add(index)
+        done.begin(hours, index)
 
     def _dispatch(self) -> None:
         while self.busy < self.servers and len(self):
@@ -118,8 +122,11 @@ class Stage:
             self._blocked.popleft().succeed()
 
     def close_books(self) -> None:
-        """Record households still waiting at the end of the run as unserved."""
+        """At the end of the run: households still waiting are unserved; those still in service
+        or blocked at a server have not left (leave = inf)."""
         inf = float("inf")
+        for index in self._active:
+            self.log.leave[index] = inf
         waiting = [(a, h) for a, h, _ in self._fifo] + [(a, h) for _, _, a, h, _ in self._heap]
         for arrived, hh in waiting:
             self.log.add(hh, arrived, inf, inf, UNSERVED)

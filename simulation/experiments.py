@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation import metrics
+from simulation.analytic import add_analytic_waits
 from simulation.model import run_model
 from simulation.results import FRAMES, Results
 from simulation.schema import Scenario
@@ -27,7 +28,7 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 def _one(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str, pd.DataFrame], int]:
     raw = run_model(scenario, seed)
     frames = {
-        "daily_stage": metrics.daily_stage(raw),
+        "daily_stage": add_analytic_waits(metrics.daily_stage(raw), scenario),
         "hourly_queue": metrics.hourly_queue(raw),
         "returns": metrics.returns(raw),
         "stocks": metrics.stocks(raw),

@@ -206,7 +206,9 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
         p95 = float(np.quantile(wait[served], 0.95)) if served.any() else 0.0
         end_wait = np.minimum(log["start"], horizon)
         overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
+        mean_wait = float(wait[served].mean()) if served.any() else 0.0
         rows += [
+            _row("mean_wait_hours", mean_wait, crossing, stage),
             _row("p95_wait_hours", p95, crossing, stage),
             _row("persons_queued_overnight", float(size[overnight].sum()), crossing, stage),
             _row(

@@ -16,6 +16,8 @@ UNITS = {
     "peak_daily_crossings": "persons/day",
     "peak_queue_persons": "persons",
     "p95_wait_hours": "hours",
+    "mean_wait_hours": "hours",
+    "wait_mgc_hours": "hours (M/G/c estimate)",
     "person_hours_queueing": "person-hours",
     "persons_queued_overnight": "persons",
     "persons_unserved_at_end": "persons",
@@ -59,13 +61,22 @@ def stage_outcomes(daily_stage: pd.DataFrame) -> pd.DataFrame:
     by = daily_stage.groupby(["replication", "crossing", "stage"])
     peak = by["queue_max_persons"].max().reset_index()
     hours = (by["queue_mean_persons"].sum() * 24.0).reset_index()
-    return pd.concat(
-        [
-            _long(peak, "peak_queue_persons", "queue_max_persons"),
-            _long(hours, "person_hours_queueing", "queue_mean_persons"),
-        ],
-        ignore_index=True,
-    )
+    parts = [
+        _long(peak, "peak_queue_persons", "queue_max_persons"),
+        _long(hours, "person_hours_queueing", "queue_mean_persons"),
+    ]
+    if "wait_mgc_hours" in daily_stage:
+        parts.append(_long(_weighted_estimate(daily_stage), "wait_mgc_hours", "value"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _weighted_estimate(daily_stage: pd.DataFrame) -> pd.DataFrame:
+    """Arrival-weighted mean of the daily M/G/c wait estimate over days where it exists."""
+    ok = daily_stage.dropna(subset=["wait_mgc_hours"])
+    weighted = ok["wait_mgc_hours"] * ok["arrivals_households"]
+    keys = [ok["replication"], ok["crossing"], ok["stage"]]
+    value = weighted.groupby(keys).sum() / ok["arrivals_households"].groupby(keys).sum()
+    return value.rename("value").reset_index()
 
 
 def days_to_leave(stocks: pd.DataFrame, share: float) -> pd.DataFrame:

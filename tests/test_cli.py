@@ -13,15 +13,53 @@ from tests.conftest import shrink_overrides
 
 EXPECTED_COLUMNS = {
     "daily_stage.csv": {
-        "replication", "date", "crossing", "stage", "arrivals_households", "arrivals_persons",
-        "completions_households", "completions_persons", "queue_mean_households",
-        "queue_max_households", "queue_mean_persons", "queue_max_persons",
-        "in_service_mean_households", "wait_mean_hours", "wait_p50_hours", "wait_p95_hours",
+        "replication",
+        "date",
+        "crossing",
+        "stage",
+        "arrivals_households",
+        "arrivals_persons",
+        "completions_households",
+        "completions_persons",
+        "queue_mean_households",
+        "queue_max_households",
+        "queue_mean_persons",
+        "queue_max_persons",
+        "in_service_mean_households",
+        "wait_mean_hours",
+        "wait_p50_hours",
+        "wait_p95_hours",
     },
-    "hourly_queue.csv": {"replication", "time", "crossing", "stage", "queue_households", "queue_persons"},
+    "hourly_queue.csv": {
+        "replication",
+        "time",
+        "crossing",
+        "stage",
+        "queue_households",
+        "queue_persons",
+    },
     "returns.csv": {"replication", "date", "crossing", "group", "mode", "households", "persons"},
-    "stocks.csv": {"replication", "date", "group", "in_pakistan", "travelling", "detained", "at_crossing", "returned"},
-    "summary.csv": {"outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "n"},
+    "stocks.csv": {
+        "replication",
+        "date",
+        "group",
+        "in_pakistan",
+        "travelling",
+        "detained",
+        "at_crossing",
+        "returned",
+    },
+    "summary.csv": {
+        "outcome",
+        "crossing",
+        "stage",
+        "group",
+        "mode",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+    },
 }
 
 
@@ -36,7 +74,9 @@ def test_run_writes_every_output(shipped, tmp_path, capsys):
         frame = pd.read_csv(out / name)
         assert columns <= set(frame.columns), f"{name} lacks {columns - set(frame.columns)}"
         if name != "stocks.csv" or scenario.populations:
-            assert sorted(frame["replication"].unique()) == [0, 1] if "replication" in frame else True
+            assert (
+                sorted(frame["replication"].unique()) == [0, 1] if "replication" in frame else True
+            )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications"] == 2 and manifest["seed"] == 3
     assert len(manifest["replication_seeds"]) == 2 and manifest["simpy_events"] > 0
@@ -48,8 +88,22 @@ def test_run_writes_every_output(shipped, tmp_path, capsys):
 
 def test_parquet_and_reread(tmp_path):
     out = tmp_path / "pq"
-    code = main(["run", "scenarios/textbook_mmc.yaml", "-n", "1", "--out", str(out), "-q",
-                 "--format", "parquet", "--no-plots", "--set", "calendar.end=2025-01-05"])
+    code = main(
+        [
+            "run",
+            "scenarios/textbook_mmc.yaml",
+            "-n",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+            "--format",
+            "parquet",
+            "--no-plots",
+            "--set",
+            "calendar.end=2025-01-05",
+        ]
+    )
     assert code == 0
     again = read_results(out)
     assert pd.api.types.is_datetime64_any_dtype(again.daily_stage["date"])

@@ -1,0 +1,159 @@
+"""Households, voluntary departures, deadlines and the crackdown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import parse_scenario, simulate
+from simulation.model import run_model
+from simulation.population import departure_hours, split_persons
+from simulation.records import DETAINED, IN_PAKISTAN
+from simulation.schedules import crackdown_days, voluntary_hazard
+
+POP = """
+name: pop
+calendar: {start: 2025-03-01, end: 2025-04-30}
+populations:
+  acc:
+    persons: 30000
+    household_size: {values: [2, 4, 6], weights: [1, 2, 1]}
+    regions:
+      north:
+        share: 1.0
+        crossings: {gate: {share: 1.0, travel_hours: {dist: fixed, value: 5.0}}}
+    deadline: 2025-03-31
+    voluntary:
+      never_share: 0.5
+      ramp: {base_per_day: 0.001, peak_per_day: 0.011, ramp_days: 10}
+      after_deadline_per_day: 0.002
+crackdown:
+  arrest_rate_per_day: 0.05
+  arrest_capacity_persons_per_day: 300
+  holding: {capacity_persons: 500, dwell_hours: {dist: fixed, value: 30.0}}
+  transport:
+    vehicle_capacity_persons: 50
+    departures_per_day: 4
+    travel_hours: {dist: fixed, value: 3.0}
+crossings:
+  gate:
+    stages:
+      desk:
+        servers: 20
+        service_minutes: {per_household: {dist: exponential, mean: 5.0}}
+"""
+
+
+def test_split_persons_is_exact():
+    rng = np.random.default_rng(0)
+    for persons in [1, 2, 7, 1000, 12345]:
+        sizes = split_persons(rng.integers(1, 9, size=persons), persons)
+        assert sizes.sum() == persons and (sizes >= 1).all()
+
+
+def test_constant_hazard_gives_exponential_departures():
+    rng = np.random.default_rng(1)
+    n, h = 100_000, 0.05
+    t = departure_hours(np.full(60, h), rng, n)
+    for days in (5, 20, 59):
+        p = 1 - np.exp(-h * days)
+        se = np.sqrt(p * (1 - p) / n)
+        assert abs(np.mean(t < 24 * days) - p) < 4 * se
+
+
+def test_no_departures_where_the_hazard_is_zero():
+    hazard = np.array([0.0, 0.0, 0.2, 0.0, 0.3])
+    t = departure_hours(hazard, np.random.default_rng(2), 50_000)
+    day = t[np.isfinite(t)] // 24
+    assert set(np.unique(day)) <= {2.0, 4.0}
+
+
+def test_ramp_rises_to_the_peak_on_the_deadline_then_switches():
+    s = parse_scenario(POP)
+    h = voluntary_hazard(s, "acc")
+    deadline = 30  # 31 March is day 30
+    assert h[0] == pytest.approx(0.001)
+    assert h[deadline] == pytest.approx(0.011)
+    assert h[deadline - 5] == pytest.approx(0.001 + 0.01 * 0.5)
+    assert (h[deadline + 1 :] == 0.002).all()
+
+
+def test_deadline_extension_moves_ramp_and_crackdown():
+    ext = (
+        "timeline=[{event: deadline_extension, date: 2025-03-25, group: acc,"
+        " new_deadline: 2025-04-10}]"
+    )
+    s = parse_scenario(POP, overrides=[ext])
+    active = crackdown_days(s, "acc")
+    assert not active[:41].any() and active[41:].all()  # crackdown from 11 April (day 41)
+    h = voluntary_hazard(s, "acc")
+    assert h[30] < 0.011 and h[40] == pytest.approx(0.011)
+
+
+def test_hazard_change_multiplies_from_its_date():
+    change = "timeline=[{event: hazard_change, date: 2025-04-10, group: acc, multiplier: 3}]"
+    base = voluntary_hazard(parse_scenario(POP), "acc")
+    h = voluntary_hazard(parse_scenario(POP, overrides=[change]), "acc")
+    assert np.allclose(h[:40], base[:40]) and np.allclose(h[40:], 3 * base[40:])
+
+
+def _detained_and_arrests(raw):
+    f = raw.flows
+    order = np.argsort(f["time"], kind="stable")
+    delta = np.where(f["dst"] == DETAINED, f["persons"], 0) - np.where(
+        f["src"] == DETAINED, f["persons"], 0
+    )
+    detained = np.cumsum(delta[order])
+    arrests = (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
+    per_day = np.bincount((f["time"][arrests] // 24).astype(int), f["persons"][arrests])
+    return detained, arrests, per_day
+
+
+def test_crackdown_respects_deadline_capacity_and_holding_space():
+    s = parse_scenario(POP)
+    raw = run_model(s, seed=4)
+    detained, arrests, per_day = _detained_and_arrests(raw)
+    assert arrests.any()
+    assert raw.flows["time"][arrests].min() >= 24 * 31  # not before 1 April
+    assert per_day.max() <= 300
+    assert detained.max() <= 500
+
+
+def test_deportees_cross_as_deported_and_persons_are_conserved():
+    results = simulate(parse_scenario(POP), seed=5)
+    modes = results.returns.groupby("mode")["persons"].sum()
+    assert modes["deported"] > 0 and modes["voluntary"] > 0
+    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    assert (totals.sum(axis=1) == 30000).all()
+
+
+def test_never_share_households_stay_without_a_crackdown():
+    s = parse_scenario(
+        POP,
+        overrides=[
+            "crackdown.arrest_rate_per_day=0",
+            "populations.acc.voluntary.ramp.base_per_day=0.5",
+            "populations.acc.voluntary.after_deadline_per_day=0.5",
+        ],
+    )
+    stocks = simulate(s, seed=6).stocks
+    left = 1 - stocks["in_pakistan"].iloc[-1] / 30000
+    # half the households never leave; by persons the share is the same in expectation
+    assert abs(left - 0.5) < 0.03
+
+
+def test_divert_after_patience_to_another_crossing():
+    text = POP.replace(
+        "crossings:\n  gate:\n",
+        "crossings:\n  other:\n    stages:\n      desk: {servers: 20, service_minutes:"
+        " {per_household: {dist: fixed, value: 1}}}\n"
+        "  gate:\n    closures: [{start: 2025-03-05, end: 2025-03-20}]\n"
+        "    divert: {to: other, patience_hours: 24, travel_hours: {dist: fixed, value: 10}}\n",
+    )
+    results = simulate(parse_scenario(text), seed=7)
+    other = results.returns[results.returns["crossing"] == "other"]
+    assert other["persons"].sum() > 0
+    arrived = other["date"].min()
+    assert arrived >= np.datetime64("2025-03-06")  # arrivals of 5 March wait 24 h + travel 10 h
+    gate = results.daily_stage[results.daily_stage["crossing"] == "gate"]
+    assert gate["diverted_households"].sum() > 0
