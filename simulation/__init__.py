@@ -8,7 +8,7 @@ Typical use::
     results.summary
 """
 
-from simulation.experiments import replication_seeds, run_replications, simulate
+from simulation.experiments import compare, replication_seeds, run_replications, simulate
 from simulation.results import Results, read_results, write_results
 from simulation.scenario import ScenarioError, load_scenario, parse_scenario
 from simulation.schema import Scenario
@@ -18,6 +18,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "compare",
     "load_scenario",
     "outcomes",
     "parse_scenario",

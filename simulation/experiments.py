@@ -115,3 +115,10 @@ def run_replications(
     results.manifest["simpy_events"] = events
     results.manifest["workers"] = workers
     return results
+
+
+def compare(results: dict[str, Results]) -> pd.DataFrame:
+    """Summaries of several runs side by side, with a ``scenario`` column (e.g. policy options)."""
+    frames = [r.summary.assign(scenario=name) for name, r in results.items()]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["scenario", *[c for c in out.columns if c != "scenario"]]]

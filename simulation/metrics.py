@@ -112,12 +112,21 @@ def _wait_stats(log: dict[str, np.ndarray], served: np.ndarray, horizon: float) 
     )
 
 
+DAILY_STAGE_COLUMNS = [
+    "date", "crossing", "stage",
+    "arrivals_households", "arrivals_persons", "completions_households", "completions_persons",
+    "queue_mean_households", "queue_max_households", "queue_mean_persons", "queue_max_persons",
+    "in_service_mean_households", "wait_mean_hours", "wait_p50_hours", "wait_p95_hours",
+    "diverted_households",
+]  # fmt: skip
+
+
 def daily_stage(raw: RawRun) -> pd.DataFrame:
     """Per day, crossing and stage: arrivals, completions, queue, in service, waits."""
     frames = [_stage_daily(raw, c, s) for (c, s) in raw.stage_logs]
     frame = pd.concat(frames, ignore_index=True)
     frame.insert(0, "date", _dates(raw, frame.pop("day").to_numpy()))
-    return frame
+    return frame[DAILY_STAGE_COLUMNS]
 
 
 def hourly_queue(raw: RawRun) -> pd.DataFrame:
