@@ -20,8 +20,8 @@ run: setup
 	$(BIN)/repatsim run $(SCENARIO)
 
 lint: setup
-	$(BIN)/ruff check simulation tests benchmarks
-	$(BIN)/ruff format --check simulation tests benchmarks
+	$(BIN)/ruff check simulation tests benchmarks tools
+	$(BIN)/ruff format --check simulation tests benchmarks tools
 	$(BIN)/mypy simulation
 
 test: lint
