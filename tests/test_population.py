@@ -157,3 +157,34 @@ def test_divert_after_patience_to_another_crossing():
     assert arrived >= np.datetime64("2025-03-06")  # arrivals of 5 March wait 24 h + travel 10 h
     gate = results.daily_stage[results.daily_stage["crossing"] == "gate"]
     assert gate["diverted_households"].sum() > 0
+
+
+def test_initial_backlog_starts_at_the_crossing_and_is_served_first():
+    backlog = "crossings.gate.stages.desk.initial_backlog={households: 400, group: acc}"
+    s = parse_scenario(POP, overrides=[backlog])
+    results = simulate(s, seed=8)
+    first_day = results.stocks.iloc[0]
+    assert first_day["at_crossing"] + first_day["returned"] >= 400 * 2  # smallest household is 2
+    raw = run_model(s, seed=8)
+    log = raw.stage_logs[("gate", "desk")]
+    at_start = log["arrive"] == 0.0
+    assert at_start.sum() == 400
+    # with 20 servers and 5-minute services the backlog clears within the first day
+    assert log["leave"][at_start].max() < 24.0
+    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    assert (totals.sum(axis=1) == 30000).all()
+
+
+def test_backlog_of_direct_demand_label_needs_no_population():
+    from tests.builders import demand_scenario
+
+    s = demand_scenario(
+        0.0,
+        overrides=(
+            "crossings.gate.stages.desk.initial_backlog="
+            "{households: 50, group: waiting, household_size: {values: [3]}}",
+        ),
+    )
+    results = simulate(s, seed=1)
+    assert results.returns["persons"].sum() == 150
+    assert set(results.returns["group"]) == {"waiting"}
