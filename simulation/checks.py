@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import difflib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,11 @@ def _sums_to_one(path: tuple[str | int, ...], shares: Sequence[float]) -> Iterat
 def _ascending(path: tuple[str | int, ...], dates: Sequence[dt.date]) -> Iterator[Problem]:
     for i in range(1, len(dates)):
         if dates[i] <= dates[i - 1]:
-            yield Problem((*path, i, "from"), str(dates[i]), "dates must be in increasing order")
+            yield Problem(
+                (*path, i, "from"),
+                str(dates[i]),
+                f"dates must be in increasing order; expected after {dates[i - 1]}",
+            )
 
 
 def _in_calendar(
@@ -43,7 +48,11 @@ def _in_calendar(
 
 def _check_calendar(s: Scenario) -> Iterator[Problem]:
     if s.calendar.end < s.calendar.start:
-        yield Problem(("calendar", "end"), str(s.calendar.end), "must not be before calendar.start")
+        yield Problem(
+            ("calendar", "end"),
+            str(s.calendar.end),
+            f"must not be before calendar.start ({s.calendar.start})",
+        )
 
 
 def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Problem]:
@@ -56,32 +65,41 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
         yield from _sums_to_one(rpath, [c.share for c in region.crossings.values()])
         for cname in region.crossings:
             if cname not in s.crossings:
-                yield Problem((*rpath, cname), cname, _unknown("crossing", s.crossings))
+                yield Problem((*rpath, cname), cname, _unknown("crossing", cname, s.crossings))
     if pop.deadline is not None:
         yield from _in_calendar(s, (*base, "deadline"), pop.deadline)
     vol = pop.voluntary
     if vol.schedule is not None:
         yield from _ascending((*base, "voluntary", "schedule"), [st.start for st in vol.schedule])
     if vol.ramp is not None and pop.deadline is None:
-        yield Problem((*base, "voluntary", "ramp"), "ramp", "a ramp needs the group's deadline")
+        yield Problem(
+            (*base, "voluntary", "ramp"),
+            vol.ramp.model_dump(),
+            f"a ramp rises to the deadline; expected populations.{name}.deadline or a schedule",
+        )
     if vol.after_deadline_per_day is not None and pop.deadline is None:
         yield Problem(
             (*base, "voluntary", "after_deadline_per_day"),
             vol.after_deadline_per_day,
-            "needs the group's deadline",
+            f"applies after the deadline; expected populations.{name}.deadline",
         )
     if pop.deadline is not None and pop.persons > 0 and s.crackdown is not None:
         cap = s.crackdown.transport.vehicle_capacity_persons
-        if pop.household_size.largest > cap:
+        size = pop.household_size
+        if size.largest > cap:
             yield Problem(
-                (*base, "household_size"),
-                pop.household_size.largest,
+                (*base, "household_size", "values" if size.values else "max_persons"),
+                size.largest,
                 f"largest household must fit a deportation vehicle ({cap} persons)",
             )
 
 
-def _unknown(kind: str, names: Any) -> str:
-    return f"unknown {kind}; expected one of: {', '.join(names)}"
+def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
+    """'unknown KIND' with the closest known name, then all known names."""
+    known = list(names)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown {kind}; {hint}expected one of: {', '.join(known) or '(none)'}"
 
 
 def _demanded_crossings(s: Scenario) -> set[str]:
@@ -124,8 +142,9 @@ def _check_crossings(s: Scenario) -> Iterator[Problem]:
                 if backlog.household_size is not None:
                     yield Problem(
                         (*spath, "initial_backlog", "household_size"),
-                        "household_size",
-                        "a population group's backlog uses the group's household sizes",
+                        backlog.household_size.model_dump(exclude_unset=True),
+                        f"must be left out: the backlog of population group '{backlog.group}' "
+                        "uses the group's household sizes",
                     )
             elif backlog is not None and backlog.household_size is None:
                 yield Problem(
@@ -136,20 +155,28 @@ def _check_crossings(s: Scenario) -> Iterator[Problem]:
         for j, closure in enumerate(crossing.closures):
             if closure.end < closure.start:
                 yield Problem(
-                    (*base, "closures", j, "end"), str(closure.end), "must not be before start"
+                    (*base, "closures", j, "end"),
+                    str(closure.end),
+                    f"must not be before start ({closure.start})",
                 )
             yield from _in_calendar(s, (*base, "closures", j, "start"), closure.start)
         if crossing.divert is not None:
             to = crossing.divert.to
-            if to not in s.crossings or to == cname:
-                yield Problem((*base, "divert", "to"), to, _unknown("other crossing", s.crossings))
+            others = [name for name in s.crossings if name != cname]
+            if to == cname:
+                expected = f"expected one of: {', '.join(others) or '(none)'}"
+                yield Problem((*base, "divert", "to"), to, f"must be another crossing; {expected}")
+            elif to not in others:
+                yield Problem((*base, "divert", "to"), to, _unknown("crossing", to, others))
 
 
 def _check_demand(s: Scenario) -> Iterator[Problem]:
     for i, demand in enumerate(s.demand):
         if demand.crossing not in s.crossings:
             yield Problem(
-                ("demand", i, "crossing"), demand.crossing, _unknown("crossing", s.crossings)
+                ("demand", i, "crossing"),
+                demand.crossing,
+                _unknown("crossing", demand.crossing, s.crossings),
             )
         if demand.group in s.populations:
             yield Problem(
@@ -166,20 +193,22 @@ def _check_timeline(s: Scenario) -> Iterator[Problem]:
         yield from _in_calendar(s, (*path, "date"), event.date)
         group = getattr(event, "group", None)
         if group is not None and group not in s.populations:
-            yield Problem((*path, "group"), group, _unknown("group", s.populations))
+            yield Problem((*path, "group"), group, _unknown("group", group, s.populations))
         crossing = getattr(event, "crossing", None)
         if crossing is not None and crossing not in s.crossings:
-            yield Problem((*path, "crossing"), crossing, _unknown("crossing", s.crossings))
+            yield Problem(
+                (*path, "crossing"), crossing, _unknown("crossing", crossing, s.crossings)
+            )
         if event.event == "capacity_change" and crossing in s.crossings:
             stages = s.crossings[crossing].stages
             if event.stage not in stages:
-                yield Problem((*path, "stage"), event.stage, _unknown("stage", stages))
+                yield Problem((*path, "stage"), event.stage, _unknown("stage", event.stage, stages))
         if event.event == "deadline_extension":
             yield from _in_calendar(s, (*path, "new_deadline"), event.new_deadline)
             if group in s.populations and s.populations[group].deadline is None:
                 yield Problem((*path, "group"), group, "the group has no deadline to extend")
         if event.event == "closure" and event.end < event.date:
-            yield Problem((*path, "end"), str(event.end), "must not be before date")
+            yield Problem((*path, "end"), str(event.end), f"must not be before date ({event.date})")
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PRIORITY_CLASSES = ("deported", "vulnerable")
 
@@ -24,6 +24,17 @@ class Frozen(BaseModel):
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _one_weight_per_value(weights: list[float] | None, info: ValidationInfo) -> list[float] | None:
+    """Check that ``weights`` (if given) has as many entries as the ``values`` next to it."""
+    values = info.data.get("values")
+    if weights is not None and values is not None and len(weights) != len(values):
+        raise ValueError(
+            f"has {len(weights)} entries but values has {len(values)}; "
+            "expected one weight per value"
+        )
+    return weights
 
 
 # ---------------------------------------------------------------- distributions
@@ -64,13 +75,7 @@ class Empirical(Frozen):
     values: Annotated[list[NonNeg], Field(min_length=1)]
     weights: list[Pos] | None = None
 
-    @model_validator(mode="after")
-    def _weights_match(self) -> Empirical:
-        if self.weights is not None and len(self.weights) != len(self.values):
-            raise ValueError(
-                f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-            )
-        return self
+    _weights_match = field_validator("weights")(_one_weight_per_value)
 
 
 Distribution = Annotated[
@@ -86,18 +91,13 @@ class HouseholdSize(Frozen):
     weights: list[Pos] | None = None
     max_persons: Annotated[int, Field(ge=1)] = 30
 
+    _weights_match = field_validator("weights")(_one_weight_per_value)
+
     @model_validator(mode="after")
     def _one_form(self) -> HouseholdSize:
         if (self.mean is None) == (self.values is None):
-            raise ValueError("give either mean or values (with optional weights), not both")
-        if (
-            self.values is not None
-            and self.weights is not None
-            and len(self.weights) != len(self.values)
-        ):
-            raise ValueError(
-                f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-            )
+            given = "both are given" if self.mean is not None else "neither is given"
+            raise ValueError(f"expected either mean or values (with optional weights); {given}")
         return self
 
     @property
@@ -155,7 +155,11 @@ class Voluntary(Frozen):
     @model_validator(mode="after")
     def _one_form(self) -> Voluntary:
         if (self.schedule is None) == (self.ramp is None):
-            raise ValueError("give exactly one of schedule (dated steps) or ramp (before deadline)")
+            given = "both are given" if self.schedule is not None else "neither is given"
+            raise ValueError(
+                "expected exactly one of schedule (dated steps) or ramp (before the deadline); "
+                f"{given}"
+            )
         return self
 
 
@@ -203,13 +207,13 @@ class OpeningHours(Frozen):
     open_hour: Annotated[float, Field(ge=0, lt=24)]
     close_hour: Annotated[float, Field(gt=0, le=24)]
 
-    @model_validator(mode="after")
-    def _ordered(self) -> OpeningHours:
-        if self.close_hour <= self.open_hour:
-            raise ValueError(
-                f"close_hour ({self.close_hour}) must be after open_hour ({self.open_hour})"
-            )
-        return self
+    @field_validator("close_hour")
+    @classmethod
+    def _ordered(cls, close_hour: float, info: ValidationInfo) -> float:
+        open_hour = info.data.get("open_hour")
+        if open_hour is not None and close_hour <= open_hour:
+            raise ValueError(f"must be after open_hour ({open_hour:g})")
+        return close_hour
 
 
 class ServiceTime(Frozen):
@@ -221,7 +225,7 @@ class ServiceTime(Frozen):
     @model_validator(mode="after")
     def _some(self) -> ServiceTime:
         if self.per_household is None and self.per_person is None:
-            raise ValueError("give per_household and/or per_person")
+            raise ValueError("expected per_household and/or per_person; neither is given")
         return self
 
 
