@@ -68,6 +68,9 @@ def _run(args: argparse.Namespace) -> int:
     results.manifest["overrides"] = list(args.overrides)
     figures = None
     if not args.no_plots:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never open a window from the command line
         from simulation.plots import standard_figures
 
         figures = standard_figures(results.daily_stage, results.returns, results.stocks)
