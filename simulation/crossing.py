@@ -20,6 +20,9 @@ from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
 
 
+TIME_EPS = 1e-9  # hours (3.6 microseconds): tolerance for rounding in summed service times
+
+
 class Service(Event):
     """Fires, with the visit's record index as value, when a household's service ends."""
 
@@ -56,6 +59,9 @@ class Stage:
         self._blocked: deque[Event] = deque()
         self._reserved = 0
         self._active: set[int] = set()
+        self._next_time, self._next_servers = (
+            capacity[1] if len(capacity) > 1 else (float("inf"), self.servers)
+        )
         if len(capacity) > 1:
             env.process(self._follow(capacity))
 
@@ -64,10 +70,21 @@ class Stage:
         return len(self._heap) if self._rank is not None else len(self._fifo)
 
     def _follow(self, capacity: Sequence[tuple[float, int]]) -> Generator[Event, Any, None]:
-        for time, servers in capacity[1:]:
+        ahead = [*capacity[2:], (float("inf"), capacity[-1][1])]
+        for (time, servers), upcoming in zip(capacity[1:], ahead, strict=True):
             yield self.env.timeout(time - self.env.now)
             self.servers = servers
+            self._next_time, self._next_servers = upcoming
             self._dispatch()
+
+    def _free(self) -> bool:
+        """Is a server free to start now? Within TIME_EPS of a capacity change, the new
+        capacity applies: sums of service times drift by rounding, and a service due exactly
+        at closing must not slip in a hair before it."""
+        servers = self.servers
+        if self._next_time - self.env.now <= TIME_EPS:
+            servers = self._next_servers
+        return self.busy < servers
 
     def arrive(self, hh: int, reserved: bool = False) -> Service:
         """Join the stage; the returned event fires when this household's service ends."""
@@ -75,7 +92,7 @@ class Stage:
             self._reserved -= 1
         done = Service(self.env)
         now = self.env.now
-        if self.busy < self.servers and not len(self):
+        if not len(self) and self._free():
             self._begin(now, hh, done)
         elif self._rank is None:
             self._fifo.append((now, hh, done))
@@ -111,7 +128,7 @@ class Stage:
         done.begin(hours, index)
 
     def _dispatch(self) -> None:
-        while self.busy < self.servers and len(self):
+        while len(self) and self._free():
             if self._rank is None:
                 arrived, hh, done = self._fifo.popleft()
             else:
