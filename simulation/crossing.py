@@ -19,7 +19,6 @@ from simpy.events import NORMAL, Event
 from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
 
-
 TIME_EPS = 1e-9  # hours (3.6 microseconds): tolerance for rounding in summed service times
 
 
