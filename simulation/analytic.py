@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.distributions import mean_of, variance_of
-from simulation.schedules import closed_days, opening_hours, servers_by_day
+from simulation.schedules import open_hours_by_day, servers_by_day
 from simulation.schema import Scenario, ServiceTime
 from simulation.theory import mgc
 
@@ -35,8 +35,7 @@ def _stage_estimates(
     scenario: Scenario, crossing: str, stage: str, days: pd.DataFrame
 ) -> pd.DataFrame:
     spec = scenario.crossings[crossing].stages[stage]
-    hours = opening_hours(scenario, crossing, stage)
-    open_hours = np.where(closed_days(scenario, crossing), 0.0, hours.close_hour - hours.open_hour)
+    open_hours = open_hours_by_day(scenario, crossing, stage)
     servers = servers_by_day(scenario, crossing, stage)
     day = (days["date"] - pd.Timestamp(scenario.calendar.start)).dt.days.to_numpy()
     util, wait = np.full(len(days), np.nan), np.full(len(days), np.nan)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.schema import Population, Scenario
+from simulation.schema import CrackdownChange, Population, Scenario
 
 SHARE_TOLERANCE = 1e-6
 
@@ -199,16 +199,34 @@ def _check_timeline(s: Scenario) -> Iterator[Problem]:
             yield Problem(
                 (*path, "crossing"), crossing, _unknown("crossing", crossing, s.crossings)
             )
-        if event.event == "capacity_change" and crossing in s.crossings:
+        stage = getattr(event, "stage", None)
+        if stage is not None and crossing in s.crossings:
             stages = s.crossings[crossing].stages
-            if event.stage not in stages:
-                yield Problem((*path, "stage"), event.stage, _unknown("stage", event.stage, stages))
+            if stage not in stages:
+                yield Problem((*path, "stage"), stage, _unknown("stage", stage, stages))
+        if event.event == "crackdown_change":
+            yield from _check_crackdown_change(s, path, event)
         if event.event == "deadline_extension":
             yield from _in_calendar(s, (*path, "new_deadline"), event.new_deadline)
             if group in s.populations and s.populations[group].deadline is None:
                 yield Problem((*path, "group"), group, "the group has no deadline to extend")
         if event.event == "closure" and event.end < event.date:
             yield Problem((*path, "end"), str(event.end), f"must not be before date ({event.date})")
+
+
+def _check_crackdown_change(
+    s: Scenario, path: tuple[str | int, ...], event: CrackdownChange
+) -> Iterator[Problem]:
+    if s.crackdown is None:
+        yield Problem((*path, "event"), event.event, "needs a crackdown section to change")
+    if event.arrest_rate_per_day is None and event.arrest_capacity_persons_per_day is None:
+        yield Problem(path, "{}", "give arrest_rate_per_day and/or arrest_capacity_persons_per_day")
+    if event.group is not None and event.arrest_capacity_persons_per_day is not None:
+        yield Problem(
+            (*path, "arrest_capacity_persons_per_day"),
+            event.arrest_capacity_persons_per_day,
+            "the arrest capacity is shared by all groups; give it without group",
+        )
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:

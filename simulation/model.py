@@ -32,6 +32,8 @@ from simulation.records import (
     FlowLog,
 )
 from simulation.schedules import (
+    arrest_capacity_by_day,
+    arrest_rate_by_day,
     capacity_breakpoints,
     closure_intervals,
     crackdown_days,
@@ -68,15 +70,25 @@ class _Households:
     group: list[int] = field(default_factory=list)
     mode: list[int] = field(default_factory=list)
     crossing: list[int] = field(default_factory=list)
+    vulnerable: list[bool] = field(default_factory=list)
     rank: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
 
-    def add(self, sizes: np.ndarray, group: int, mode: int, crossing: np.ndarray) -> int:
+    def add(
+        self,
+        sizes: np.ndarray,
+        group: int,
+        mode: int,
+        crossing: np.ndarray,
+        vulnerable: np.ndarray | None = None,
+    ) -> int:
         """Append households; return the id of the first."""
         first = len(self.size)
         self.size.extend(sizes.tolist())
         self.group.extend([group] * len(sizes))
         self.mode.extend([mode] * len(sizes))
         self.crossing.extend(crossing.tolist())
+        flags = [False] * len(sizes) if vulnerable is None else vulnerable.tolist()
+        self.vulnerable.extend(flags)
         return first
 
 
@@ -98,12 +110,10 @@ class Model:
         }
         self.draws = {g: draw_group(scenario, g, self.new_rng()) for g in scenario.populations}
         self.first_id: dict[str, int] = {}
-        self.vulnerable: list[bool] = []
         for g, draw in self.draws.items():
             self.first_id[g] = self.hh.add(
-                draw.sizes, self.group_index[g], VOLUNTARY, draw.crossing
+                draw.sizes, self.group_index[g], VOLUNTARY, draw.crossing, draw.vulnerable
             )
-            self.vulnerable.extend(draw.vulnerable.tolist())
         self.status = [HOME] * len(self.hh.size)
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
         self.stages = self._build_stages()
@@ -151,7 +161,7 @@ class Model:
     def _rank_of(self, order: tuple[str, ...], hh: int) -> int:
         classes = {
             "deported": self.hh.mode[hh] == DEPORTED,
-            "vulnerable": hh < len(self.vulnerable) and self.vulnerable[hh],
+            "vulnerable": self.hh.vulnerable[hh],
         }
         return next((i for i, c in enumerate(order) if classes[c]), len(order))
 
@@ -257,15 +267,18 @@ class Model:
             rates = rates / mean_household_size(spec.household_size)
         gi = self.group_index[spec.group]
         crossing = self.crossing_names.index(spec.crossing)
+        hours = spec.arrival_hours
+        window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
                 yield self.env.timeout(24.0 * day - self.env.now)
             n = int(rng.poisson(rate))
             if n == 0:
                 continue
-            offsets = np.sort(rng.random(n)) * 24.0
+            offsets = window[0] + np.sort(rng.random(n)) * (window[1] - window[0])
             sizes = household_sizes(spec.household_size, rng, n)
-            first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing))
+            vulnerable = rng.random(n) < spec.vulnerable_share
+            first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
             for k, offset in enumerate(offsets.tolist()):
                 self.env.process(self.journey(first + k, offset, crossing))
@@ -341,23 +354,21 @@ class Crackdown:
         """
         m = self.model
         active = {g: crackdown_days(m.scenario, g) for g in groups}
+        rates = {g: arrest_rate_by_day(m.scenario, g) for g in groups}
+        capacity = arrest_capacity_by_day(m.scenario)
         order, pointer = {}, {}
         for g in groups:
             first, n = m.first_id[g], len(m.draws[g].sizes)
             order[g] = (first + self.rng.permutation(n)).tolist()
             pointer[g] = 0
         for day in range(m.scenario.days):
-            today = [g for g in groups if active[g][day]]
+            today = [g for g in groups if active[g][day] and rates[g][day] > 0]
             if not today:
                 continue
             yield m.env.timeout(24.0 * day + self.spec.arrest_hour - m.env.now)
-            targets = {
-                g: int(self.rng.binomial(m.at_home[g], self.spec.arrest_rate_per_day))
-                for g in today
-            }
-            budget = self.spec.holding.capacity_persons - self.held_persons
-            if self.spec.arrest_capacity_persons_per_day is not None:
-                budget = min(budget, self.spec.arrest_capacity_persons_per_day)
+            targets = {g: int(self.rng.binomial(m.at_home[g], rates[g][day])) for g in today}
+            free = self.spec.holding.capacity_persons - self.held_persons
+            budget = int(min(free, capacity[day]))
             wanted = sum(targets.values())
             for g in today:
                 share = budget * targets[g] // wanted if wanted else 0

@@ -12,9 +12,11 @@ import numpy as np
 from simulation.schema import (
     CapacityChange,
     ClosureEvent,
+    CrackdownChange,
     DeadlineExtension,
     HazardChange,
     OpeningHours,
+    OpeningHoursChange,
     RateStep,
     Scenario,
 )
@@ -74,7 +76,7 @@ def servers_by_day(scenario: Scenario, crossing: str, stage: str) -> np.ndarray:
 
 
 def opening_hours(scenario: Scenario, crossing: str, stage: str) -> OpeningHours:
-    """The stage's daily opening window (stage, then crossing, then 24 hours)."""
+    """The stage's opening window at the start (stage, then crossing, then 24 hours)."""
     c = scenario.crossings[crossing]
     return (
         c.stages[stage].opening_hours
@@ -83,19 +85,44 @@ def opening_hours(scenario: Scenario, crossing: str, stage: str) -> OpeningHours
     )
 
 
+def opening_by_day(scenario: Scenario, crossing: str, stage: str) -> tuple[np.ndarray, np.ndarray]:
+    """Opening and closing hour of the stage on each day, after dated ``opening_hours`` events.
+
+    An event naming the stage overrides one for the whole crossing from the same date.
+    """
+    first = opening_hours(scenario, crossing, stage)
+    opens = np.full(scenario.days, first.open_hour)
+    closes = np.full(scenario.days, first.close_hour)
+    changes = sorted(
+        (e.date, e.stage is not None, e.open_hour, e.close_hour)
+        for e in scenario.timeline
+        if isinstance(e, OpeningHoursChange) and e.crossing == crossing and e.stage in (None, stage)
+    )
+    for day, _, open_hour, close_hour in changes:
+        opens[max(day_index(scenario, day), 0) :] = open_hour
+        closes[max(day_index(scenario, day), 0) :] = close_hour
+    return opens, closes
+
+
+def open_hours_by_day(scenario: Scenario, crossing: str, stage: str) -> np.ndarray:
+    """Hours the stage is open on each day (zero on closed days)."""
+    opens, closes = opening_by_day(scenario, crossing, stage)
+    return np.where(closed_days(scenario, crossing), 0.0, closes - opens)
+
+
 def capacity_breakpoints(scenario: Scenario, crossing: str, stage: str) -> list[tuple[float, int]]:
     """Piecewise-constant servers available: [(from_hour, servers), ...], starting at hour 0."""
     servers = servers_by_day(scenario, crossing, stage)
     closed = closed_days(scenario, crossing)
-    hours = opening_hours(scenario, crossing, stage)
+    opens, closes = opening_by_day(scenario, crossing, stage)
     points: list[tuple[float, int]] = []
     for day in range(scenario.days):
         base = 24.0 * day
         staffed = 0 if closed[day] else int(servers[day])
         points += [
             (base, 0),
-            (base + hours.open_hour, staffed),
-            (base + hours.close_hour, 0),
+            (base + float(opens[day]), staffed),
+            (base + float(closes[day]), 0),
         ]
     merged: list[tuple[float, int]] = []
     for time, value in points:
@@ -160,3 +187,34 @@ def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
         if isinstance(event, HazardChange) and event.group == group:
             hazard[max(day_index(scenario, event.date), 0) :] *= event.multiplier
     return hazard
+
+
+def arrest_rate_by_day(scenario: Scenario, group: str) -> np.ndarray:
+    """Share of the group's households at home apprehended per day, after dated changes."""
+    assert scenario.crackdown is not None
+    rate = np.full(scenario.days, scenario.crackdown.arrest_rate_per_day)
+    changes = sorted(
+        (e.date, e.group is not None, e.arrest_rate_per_day)
+        for e in scenario.timeline
+        if isinstance(e, CrackdownChange)
+        and e.arrest_rate_per_day is not None
+        and e.group in (None, group)
+    )
+    for day, _, value in changes:
+        rate[max(day_index(scenario, day), 0) :] = value
+    return rate
+
+
+def arrest_capacity_by_day(scenario: Scenario) -> np.ndarray:
+    """Persons that can be arrested per day (all groups together; inf when unlimited)."""
+    assert scenario.crackdown is not None
+    first = scenario.crackdown.arrest_capacity_persons_per_day
+    capacity = np.full(scenario.days, np.inf if first is None else float(first))
+    changes = sorted(
+        (e.date, e.arrest_capacity_persons_per_day)
+        for e in scenario.timeline
+        if isinstance(e, CrackdownChange) and e.arrest_capacity_persons_per_day is not None
+    )
+    for day, value in changes:
+        capacity[max(day_index(scenario, day), 0) :] = value
+    return capacity

@@ -289,6 +289,8 @@ class Demand(Frozen):
     unit: Literal["households", "persons"] = "households"
     household_size: HouseholdSize = HouseholdSize(values=[1])
     schedule: Annotated[list[RateStep], Field(min_length=1)]
+    arrival_hours: OpeningHours | None = None
+    vulnerable_share: Share = 0.0
 
 
 # ---------------------------------------------------------------- timeline
@@ -330,8 +332,42 @@ class HazardChange(Frozen):
     multiplier: NonNeg
 
 
+class OpeningHoursChange(Frozen):
+    """From ``date`` on, the crossing (or one stage of it) opens ``open_hour``-``close_hour``."""
+
+    event: Literal["opening_hours"]
+    date: dt.date
+    crossing: str
+    stage: str | None = None
+    open_hour: Annotated[float, Field(ge=0, lt=24)]
+    close_hour: Annotated[float, Field(gt=0, le=24)]
+
+    @field_validator("close_hour")
+    @classmethod
+    def _ordered(cls, close_hour: float, info: ValidationInfo) -> float:
+        open_hour = info.data.get("open_hour")
+        if open_hour is not None and close_hour <= open_hour:
+            raise ValueError(f"must be after open_hour ({open_hour:g})")
+        return close_hour
+
+
+class CrackdownChange(Frozen):
+    """From ``date`` on, a new arrest rate (for one group, or all) and/or daily arrest capacity."""
+
+    event: Literal["crackdown_change"]
+    date: dt.date
+    group: str | None = None
+    arrest_rate_per_day: Share | None = None
+    arrest_capacity_persons_per_day: Annotated[int, Field(ge=0)] | None = None
+
+
 TimelineEvent = Annotated[
-    DeadlineExtension | ClosureEvent | CapacityChange | HazardChange,
+    DeadlineExtension
+    | ClosureEvent
+    | CapacityChange
+    | HazardChange
+    | OpeningHoursChange
+    | CrackdownChange,
     Field(discriminator="event"),
 ]
 

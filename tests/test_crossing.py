@@ -136,3 +136,35 @@ def test_capacity_change_adds_servers_from_its_date():
     day = (log["start"][served] // 24).astype(int)
     per_day = np.bincount(day, minlength=6)
     assert per_day[1] <= 49 and per_day[4] >= 4 * 48 - 1
+
+
+def test_dated_opening_hours_apply_from_their_date():
+    stages = stage(servers=2, dist="fixed", param="value: 10.0")
+    change = (
+        "timeline=[{event: opening_hours, date: 2025-01-04, crossing: gate,"
+        " open_hour: 6, close_hour: 22}]"
+    )
+    scenario = demand_scenario(
+        400,
+        stages,
+        end="2025-01-06",
+        crossing="    opening_hours: {open_hour: 8, close_hour: 16}",
+        overrides=(change,),
+    )
+    log = run_model(scenario, seed=1).stage_logs[("gate", "desk")]
+    start = log["start"][log["kind"] == SERVED]
+    day, hour = start // 24, start % 24
+    before, after = day < 3, day >= 3
+    assert hour[before].min() >= 8 and hour[before].max() < 16
+    assert hour[after].min() < 8 and hour[after].max() >= 16 and hour[after].max() < 22
+
+
+def test_demand_arrives_only_in_its_arrival_window():
+    scenario = demand_scenario(
+        300,
+        end="2025-01-05",
+        overrides=("demand.0.arrival_hours={open_hour: 9, close_hour: 17}",),
+    )
+    log = run_model(scenario, seed=2).stage_logs[("gate", "desk")]
+    hour = log["arrive"] % 24
+    assert hour.min() >= 9 and hour.max() < 17 and len(hour) > 1000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -188,3 +190,48 @@ def test_backlog_of_direct_demand_label_needs_no_population():
     results = simulate(s, seed=1)
     assert results.returns["persons"].sum() == 150
     assert set(results.returns["group"]) == {"waiting"}
+
+
+def test_crackdown_change_by_group_and_capacity():
+    text = POP.replace("crackdown:", "crackdown:") + (
+        "timeline:\n"
+        "  - {event: crackdown_change, date: 2025-04-10, group: acc, arrest_rate_per_day: 0}\n"
+        "  - {event: crackdown_change, date: 2025-04-05, arrest_capacity_persons_per_day: 50}\n"
+    )
+    raw = run_model(parse_scenario(text), seed=9)
+    per_day = _detained_and_arrests(raw)[2]
+    assert per_day[31:35].max() > 50  # 1-4 April: capacity 300
+    assert per_day[35:40].max() <= 50  # from 5 April: capacity 50
+    assert per_day[40:].sum() == 0  # from 10 April: no arrests of acc
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            "{event: crackdown_change, date: 2025-04-10}",
+            "give arrest_rate_per_day and/or arrest_capacity_persons_per_day",
+        ),
+        (
+            "{event: crackdown_change, date: 2025-04-10, group: acc,"
+            " arrest_capacity_persons_per_day: 5}",
+            "the arrest capacity is shared by all groups; give it without group",
+        ),
+        (
+            "{event: crackdown_change, date: 2025-04-10, group: acx, arrest_rate_per_day: 0.1}",
+            "timeline.0.group: unknown group; did you mean 'acc'?",
+        ),
+        (
+            "{event: opening_hours, date: 2025-04-10, crossing: gate, stage: dsk,"
+            " open_hour: 1, close_hour: 2}",
+            "timeline.0.stage: unknown stage; did you mean 'desk'?",
+        ),
+    ],
+)
+def test_timeline_change_rules(event, message):
+    from simulation import ScenarioError
+
+    with pytest.raises(ScenarioError, match=re.escape(message)) as info:
+        parse_scenario(POP + f"timeline:\n  - {event}\n", "pop.yaml")
+    assert str(info.value).startswith("pop.yaml:")
+    assert "timeline.0" in str(info.value)

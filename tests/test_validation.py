@@ -114,7 +114,9 @@ timeline:
 """
 
 DISTS = "exponential, gamma, lognormal, fixed, empirical"
-EVENTS = "deadline_extension, closure, capacity_change, hazard_change"
+EVENTS = (
+    "deadline_extension, closure, capacity_change, hazard_change, opening_hours, crackdown_change"
+)
 
 
 def mutate(old: str, new: str, text: str = BASE) -> str:
