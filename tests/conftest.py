@@ -10,7 +10,6 @@ from simulation import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-SHARED_DATA = ROOT.parent / "shared" / "data" / "observed"
 
 
 def shrink(scenario: Scenario, persons: int = 6000) -> Scenario:
