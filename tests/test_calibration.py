@@ -63,3 +63,19 @@ def test_the_repository_copy_of_the_observed_data_is_current():
         pytest.skip("../shared is not beside this checkout")
     for source in sorted(shared.glob("*.csv")):
         assert (OBSERVED / source.name).read_bytes() == source.read_bytes(), source.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("as_of", ["2023-11-18", "2023-12-16", "2024-01-15", "2024-02-29"])
+def test_ifrp_2023_follows_the_un_cumulative_series(ifrp_2023, as_of):
+    target = _observed("returns_cumulative", "all", "2023-09-15", as_of)
+    modelled = ifrp_2023[ifrp_2023.index <= as_of].sum()
+    assert abs(modelled / target - 1) < TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def ifrp_2023() -> pd.Series:
+    scenario = load_scenario(ROOT / "scenarios" / "ifrp_2023_undocumented.yaml")
+    returns = run_replications(scenario, replications=3, seed=2023).returns
+    daily = returns.groupby(["replication", "date"])["persons"].sum()
+    return daily.groupby("date").sum() / 3
