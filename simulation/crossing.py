@@ -19,6 +19,7 @@ from simpy.events import NORMAL, Event
 from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
 
+INF = float("inf")
 TIME_EPS = 1e-9  # hours (3.6 microseconds): tolerance for rounding in summed service times
 
 
@@ -57,7 +58,6 @@ class Stage:
         self._seq = 0
         self._blocked: deque[Event] = deque()
         self._reserved = 0
-        self._active: set[int] = set()
         self._next_time, self._next_servers = (
             capacity[1] if len(capacity) > 1 else (float("inf"), self.servers)
         )
@@ -91,7 +91,7 @@ class Stage:
             self._reserved -= 1
         done = Service(self.env)
         now = self.env.now
-        if not len(self) and self._free():
+        if not (self._fifo or self._heap) and self._free():
             self._begin(now, hh, done)
         elif self._rank is None:
             self._fifo.append((now, hh, done))
@@ -104,8 +104,8 @@ class Stage:
         """The household in visit ``index`` leaves its server."""
         self.busy -= 1
         self.log.leave[index] = self.env.now
-        self._active.discard(index)
-        self._dispatch()
+        if self._fifo or self._heap or self._blocked:
+            self._dispatch()
 
     def has_room(self) -> bool:
         """Can one more household enter the waiting area now?"""
@@ -122,12 +122,13 @@ class Stage:
         self.busy += 1
         now = self.env.now
         hours = self._clock.hours(self._sizes[hh])
-        index = self.log.add(hh, arrived, now, now + hours, SERVED)
-        self._active.add(index)
-        done.begin(hours, index)
+        # inlined Service.begin: this runs once per visit
+        done._ok = True
+        done._value = self.log.add(hh, arrived, now, now + hours, SERVED, INF)
+        self.env.schedule(done, NORMAL, hours)
 
     def _dispatch(self) -> None:
-        while len(self) and self._free():
+        while (self._fifo or self._heap) and self._free():
             if self._rank is None:
                 arrived, hh, done = self._fifo.popleft()
             else:
@@ -138,11 +139,11 @@ class Stage:
             self._blocked.popleft().succeed()
 
     def close_books(self) -> None:
-        """At the end of the run: households still waiting are unserved; those still in service
-        or blocked at a server have not left (leave = inf)."""
-        inf = float("inf")
-        for index in self._active:
-            self.log.leave[index] = inf
+        """At the end of the run, record households still waiting as unserved.
+
+        Households still in service or blocked at a server keep ``leave`` = inf.
+        """
+        inf = INF
         waiting = [(a, h) for a, h, _ in self._fifo] + [(a, h) for _, _, a, h, _ in self._heap]
         for arrived, hh in waiting:
-            self.log.add(hh, arrived, inf, inf, UNSERVED)
+            self.log.add(hh, arrived, inf, inf, UNSERVED, inf)

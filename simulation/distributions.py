@@ -91,15 +91,21 @@ class Stream:
         self._i = 0
 
     def __call__(self) -> float:
-        if self._i >= len(self._buffer):
+        i = self._i
+        try:
+            value = self._buffer[i]
+        except IndexError:
             self._buffer = sample(self._dist, self._rng, BUFFER).tolist()
-            self._i = 0
-        value = self._buffer[self._i]
-        self._i += 1
+            value, i = self._buffer[0], 0
+        self._i = i + 1
         return value
 
     def total(self, n: int) -> float:
-        """Sum of ``n`` independent draws."""
+        """Sum of ``n`` independent draws (the same draws, in order, as ``n`` calls)."""
+        i, buffer = self._i, self._buffer
+        if i + n <= len(buffer):
+            self._i = i + n
+            return sum(buffer[i : i + n])
         return sum(self() for _ in range(n))
 
 
@@ -119,9 +125,8 @@ class ServiceClock:
 
     def hours(self, persons: int) -> float:
         """Draw the service time (hours) of a household of ``persons`` persons."""
-        minutes = 0.0
-        if self._per_hh is not None:
-            minutes += self._per_hh()
-        if self._per_person is not None:
-            minutes += self._per_person.total(persons)
-        return minutes / 60.0
+        per_hh, per_person = self._per_hh, self._per_person
+        if per_person is None:
+            return per_hh() / 60.0  # type: ignore[misc]
+        minutes = 0.0 if per_hh is None else per_hh()
+        return (minutes + per_person.total(persons)) / 60.0

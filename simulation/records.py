@@ -1,4 +1,4 @@
-"""Compact run records: typed arrays appended during a run, turned into frames afterwards."""
+"""Compact run records: typed arrays appended during a run, viewed as numpy afterwards."""
 
 from __future__ import annotations
 
@@ -26,23 +26,36 @@ class StageLog:
         self.hh = array("q")
         self.arrive = array("d")
         self.start = array("d")
-        self.end = array("d")
-        self.leave = array("d")
+        self.end = array("d")  # end of service
+        self.leave = array("d")  # the server is freed (later than end when blocked)
         self.kind = array("b")
 
-    def add(self, hh: int, arrive: float, start: float, end: float, kind: int) -> int:
-        """Append a visit and return its row index."""
+    def add(self, hh: int, arrive: float, start: float, end: float, kind: int, leave: float) -> int:
+        """Append a visit and return its row index (``leave`` is inf until the server is freed)."""
         self.hh.append(hh)
         self.arrive.append(arrive)
         self.start.append(start)
         self.end.append(end)
-        self.leave.append(end)
+        self.leave.append(leave)
         self.kind.append(kind)
         return len(self.hh) - 1
 
+    def set_leave(self, index: int, time: float) -> None:
+        """The household of visit ``index`` left its server at ``time``."""
+        self.leave[index] = time
+
+    def __len__(self) -> int:
+        return len(self.hh)
+
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The visits as numpy arrays (copies)."""
-        return {name: np.array(getattr(self, name)) for name in self.__slots__}
+        """The visits as numpy arrays viewing the record buffers (no copy)."""
+        return {name: _view(getattr(self, name)) for name in self.__slots__}
+
+
+def _view(values: array) -> np.ndarray:
+    """A numpy array over an ``array.array``'s buffer (empty arrays get the right dtype)."""
+    dtype = {"q": np.int64, "d": np.float64, "b": np.int8}[values.typecode]
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype=dtype)
 
 
 class FlowLog:
@@ -73,3 +86,16 @@ class FlowLog:
         self.exit_time.append(time)
         self.exit_hh.append(hh)
         self.exit_crossing.append(crossing)
+
+    def flows(self) -> dict[str, np.ndarray]:
+        """Transitions as columns: time, group, src, dst, persons."""
+        names = ("time", "group", "src", "dst", "persons")
+        return {name: _view(getattr(self, name)) for name in names}
+
+    def exits(self) -> dict[str, np.ndarray]:
+        """Exits as columns: time, hh, crossing."""
+        return {
+            "time": _view(self.exit_time),
+            "hh": _view(self.exit_hh),
+            "crossing": _view(self.exit_crossing),
+        }

@@ -33,7 +33,7 @@ def test_fifo_single_server_serves_in_arrival_order():
         env.process(_visit(env, desk, hh, at, done))
     env.run()
     assert done == [(0, 1.0), (1, 2.0), (2, 3.0)]
-    assert list(desk.log.start) == [0.0, 1.0, 2.0]
+    assert list(desk.log.to_arrays()["start"]) == [0.0, 1.0, 2.0]
 
 
 def test_two_servers_share_the_work():
@@ -95,7 +95,8 @@ def test_full_waiting_area_blocks_the_upstream_server():
     assert leave_first[0] == 0.1 and leave_first[1] == 0.2
     assert abs(leave_first[2] - 1.1) < 1e-12
     # while blocked, hh2 holds the first server: hh3 cannot start before 1.1
-    starts = dict(zip(first.log.hh, first.log.start, strict=True))
+    visits = first.log.to_arrays()
+    starts = dict(zip(visits["hh"], visits["start"], strict=True))
     assert starts[3] >= 1.1 - 1e-12
 
 
