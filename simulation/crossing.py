@@ -9,6 +9,7 @@ breakpoints walked by one short process per stage; nothing is polled.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import deque
 from collections.abc import Generator, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
 
 INF = float("inf")
+NAN = float("nan")
 TIME_EPS = 1e-9  # hours (3.6 microseconds): tolerance for rounding in summed service times
 
 
@@ -44,10 +46,12 @@ class Stage:
         sizes: list[int],
         rank: list[int] | None = None,
         waiting_capacity: int | None = None,
+        preset_hours: array | None = None,
     ) -> None:
         self.env = env
         self.log = StageLog()
         self._clock = clock
+        self._preset = preset_hours if preset_hours is not None else array("d")
         self._sizes = sizes
         self._rank = rank
         self.waiting_capacity = waiting_capacity
@@ -121,7 +125,10 @@ class Stage:
     def _begin(self, arrived: float, hh: int, done: Service) -> None:
         self.busy += 1
         now = self.env.now
-        hours = self._clock.hours(self._sizes[hh])
+        preset = self._preset
+        hours = preset[hh] if hh < len(preset) else NAN
+        if hours != hours:  # not drawn up front (direct demand, diverted): draw now
+            hours = self._clock.hours(self._sizes[hh])
         # inlined Service.begin: this runs once per visit
         done._ok = True
         done._value = self.log.add(hh, arrived, now, now + hours, SERVED, INF)

@@ -130,3 +130,20 @@ class ServiceClock:
             return per_hh() / 60.0  # type: ignore[misc]
         minutes = 0.0 if per_hh is None else per_hh()
         return (minutes + per_person.total(persons)) / 60.0
+
+
+def service_hours(
+    per_household: Distribution | None,
+    per_person: Distribution | None,
+    sizes: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Vectorised service times (hours) for households of the given sizes."""
+    minutes = np.zeros(len(sizes))
+    if per_household is not None:
+        minutes += sample(per_household, rng, len(sizes))
+    if per_person is not None and len(sizes):
+        draws = sample(per_person, rng, int(sizes.sum()))
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        minutes += np.add.reduceat(draws, starts)
+    return minutes / 60.0

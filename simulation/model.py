@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
+from array import array
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,13 @@ import numpy as np
 import simpy
 
 from simulation.crossing import Stage
-from simulation.distributions import ServiceClock, Stream, household_sizes, mean_household_size
+from simulation.distributions import (
+    ServiceClock,
+    Stream,
+    household_sizes,
+    mean_household_size,
+    service_hours,
+)
 from simulation.population import draw_group, draw_sizes
 from simulation.records import (
     AT_CROSSING,
@@ -41,7 +48,7 @@ from simulation.schedules import (
     crackdown_days,
     step_rates,
 )
-from simulation.schema import Scenario
+from simulation.schema import Scenario, ServiceTime
 
 MAX_DIVERSIONS = 3
 HOME, GONE, ARRESTED = 0, 1, 2  # household status while in Pakistan
@@ -116,6 +123,7 @@ class Model:
             self.first_id[g] = self.hh.add(
                 draw.sizes, self.group_index[g], VOLUNTARY, draw.crossing, draw.vulnerable
             )
+        self.population_households = len(self.hh.size)
         self.status = [HOME] * len(self.hh.size)
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
         self.stages = self._build_stages()
@@ -152,9 +160,22 @@ class Model:
                     self.hh.size,
                     rank,
                     spec.waiting_capacity_households,
+                    self._preset_hours(cname, spec.service_minutes),
                 )
                 stages[cname].append(stage)
         return stages
+
+    def _preset_hours(self, crossing: str, service: ServiceTime) -> array:
+        """Service times (hours) drawn up front for the population households routed to this
+        crossing; NaN for the others (drawn when served)."""
+        ci = self.crossing_names.index(crossing)
+        sizes = np.asarray(self.hh.size[: self.population_households])
+        routed = np.asarray(self.hh.crossing[: self.population_households]) == ci
+        hours = np.full(len(sizes), np.nan)
+        hours[routed] = service_hours(
+            service.per_household, service.per_person, sizes[routed], self.new_rng()
+        )
+        return array("d", hours.tobytes())
 
     def _ranks(self, order: tuple[str, ...]) -> list[int]:
         """A shared, growing list: queue rank of each household under a priority order."""
