@@ -94,20 +94,26 @@ class Stage:
         if reserved:
             self._reserved -= 1
         done = Service(self.env)
-        now = self.env.now
-        if not (self._fifo or self._heap) and self._free():
+        now = self.env._now  # the property costs a call; this runs once per visit
+        if self._fifo or self._heap:
+            self._enqueue(now, hh, done)
+        elif (self.busy < self.servers and self._next_time - now > TIME_EPS) or self._free():
             self._begin(now, hh, done)
-        elif self._rank is None:
+        else:
+            self._enqueue(now, hh, done)
+        return done
+
+    def _enqueue(self, now: float, hh: int, done: Service) -> None:
+        if self._rank is None:
             self._fifo.append((now, hh, done))
         else:
             self._seq += 1
             heapq.heappush(self._heap, (self._rank[hh], self._seq, now, hh, done))
-        return done
 
     def release(self, index: int) -> None:
         """The household in visit ``index`` leaves its server."""
         self.busy -= 1
-        self.log.leave[index] = self.env.now
+        self.log.leave[index] = self.env._now
         if self._fifo or self._heap or self._blocked:
             self._dispatch()
 
@@ -124,7 +130,7 @@ class Stage:
 
     def _begin(self, arrived: float, hh: int, done: Service) -> None:
         self.busy += 1
-        now = self.env.now
+        now = self.env._now
         preset = self._preset
         hours = preset[hh] if hh < len(preset) else NAN
         if hours != hours:  # not drawn up front (direct demand, diverted): draw now
