@@ -2,14 +2,12 @@
 
 Households are the moving entity. Each household's journey (travel, then every stage of its
 crossing) is one short SimPy process, started on the day it sets off. Arrests, holding and
-deportation convoys are daily processes of the crackdown.
+deportation convoys are daily processes of the crackdown (:mod:`simulation.crackdown`).
 """
 
 from __future__ import annotations
 
 import gc
-import heapq
-import itertools
 from array import array
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simulation.crackdown import Crackdown
 from simulation.crossing import Stage
 from simulation.distributions import (
     ServiceClock,
@@ -31,8 +30,9 @@ from simulation.population import draw_group, draw_sizes
 from simulation.records import (
     AT_CROSSING,
     DEPORTED,
-    DETAINED,
     DIRECT,
+    GONE,
+    HOME,
     IN_PAKISTAN,
     RENEGED,
     RETURNED,
@@ -41,17 +41,13 @@ from simulation.records import (
     FlowLog,
 )
 from simulation.schedules import (
-    arrest_capacity_by_day,
-    arrest_rate_by_day,
     capacity_breakpoints,
     closure_intervals,
-    crackdown_days,
     step_rates,
 )
 from simulation.schema import Scenario, ServiceTime
 
 MAX_DIVERSIONS = 3
-HOME, GONE, ARRESTED = 0, 1, 2  # household status while in Pakistan
 
 
 @dataclass
@@ -295,7 +291,7 @@ class Model:
         delay = depart - self.env.now + travel
         self.env.process(self.journey(hh, delay, self.hh.crossing[hh]))
 
-    def leave_home(self, group: str, hh: int, status: int = 1) -> None:
+    def leave_home(self, group: str, hh: int, status: int = GONE) -> None:
         """Mark a household as no longer at home (gone, or arrested)."""
         self.status[hh] = status
         self.at_home[group] -= 1
@@ -356,113 +352,6 @@ class Model:
         self.initial[group][IN_PAKISTAN] -= persons
         self.initial[group][AT_CROSSING] = self.initial[group].get(AT_CROSSING, 0) + persons
         return ids
-
-
-class Crackdown:
-    """Arrests after a group's deadline, holding centres, and convoys to the crossings."""
-
-    def __init__(self, model: Model) -> None:
-        spec = model.scenario.crackdown
-        assert spec is not None
-        self.model = model
-        self.spec = spec
-        self.rng = model.new_rng()
-        self.dwell = Stream(spec.holding.dwell_hours, self.rng)
-        self.travel = Stream(spec.transport.travel_hours, self.rng)
-        self.held_persons = 0
-        self.ready: dict[int, list[tuple[float, int, int]]] = {
-            c: [] for c in range(len(model.crossing_names))
-        }
-        self._seq = itertools.count()
-
-    def start(self) -> None:
-        """Start the daily arrests and the convoys to each crossing."""
-        env = self.model.env
-        groups = [
-            g
-            for g, p in self.model.scenario.populations.items()
-            if p.deadline is not None and p.persons > 0
-        ]
-        if groups:
-            env.process(self.arrests(groups))
-        for crossing in self.ready:
-            env.process(self.convoys(crossing))
-
-    def arrests(self, groups: list[str]) -> Generator[simpy.Event, Any, None]:
-        """Each day at ``arrest_hour``, apprehend households of groups past their deadline.
-
-        Each group's target is Binomial(households at home, rate); the day's arrest capacity and
-        the free holding space are shared between groups in proportion to their targets.
-        """
-        m = self.model
-        active = {g: crackdown_days(m.scenario, g) for g in groups}
-        rates = {g: arrest_rate_by_day(m.scenario, g) for g in groups}
-        capacity = arrest_capacity_by_day(m.scenario)
-        order, pointer = {}, {}
-        for g in groups:
-            first, n = m.first_id[g], len(m.draws[g].sizes)
-            order[g] = (first + self.rng.permutation(n)).tolist()
-            pointer[g] = 0
-        for day in range(m.scenario.days):
-            today = [g for g in groups if active[g][day] and rates[g][day] > 0]
-            if not today:
-                continue
-            yield m.env.timeout(24.0 * day + self.spec.arrest_hour - m.env.now)
-            targets = {g: int(self.rng.binomial(m.at_home[g], rates[g][day])) for g in today}
-            free = self.spec.holding.capacity_persons - self.held_persons
-            budget = int(min(free, capacity[day]))
-            wanted = sum(targets.values())
-            for g in today:
-                share = budget * targets[g] // wanted if wanted else 0
-                pointer[g] = self._arrest(g, order[g], pointer[g], targets[g], share)
-
-    def _arrest(self, group: str, order: list[int], pointer: int, target: int, budget: int) -> int:
-        m = self.model
-        gi, now = m.group_index[group], m.env.now
-        taken: list[int] = []
-        while len(taken) < target and pointer < len(order):
-            hh = order[pointer]
-            if m.status[hh] != HOME:
-                pointer += 1
-                continue
-            size = m.hh.size[hh]
-            if size > budget:
-                break
-            pointer += 1
-            taken.append(hh)
-            budget -= size
-            m.leave_home(group, hh, ARRESTED)
-            m.hh.mode[hh] = DEPORTED
-            self.held_persons += size
-            m.flows.move(now, gi, IN_PAKISTAN, DETAINED, size)
-            ready = now + self.dwell()
-            heapq.heappush(self.ready[m.hh.crossing[hh]], (ready, next(self._seq), hh))
-        m.refresh_ranks(taken)
-        return pointer
-
-    def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
-        """Vehicles leave for the crossing ``departures_per_day`` times a day, evenly spaced."""
-        m, transport = self.model, self.spec.transport
-        gap = 24.0 / transport.departures_per_day
-        queue = self.ready[crossing]
-        for k in range(int(m.horizon / gap)):
-            yield m.env.timeout((k + 0.5) * gap - m.env.now)
-            room, aboard = transport.vehicle_capacity_persons, []
-            while queue and queue[0][0] <= m.env.now and m.hh.size[queue[0][2]] <= room:
-                hh = heapq.heappop(queue)[2]
-                room -= m.hh.size[hh]
-                aboard.append(hh)
-            if aboard:
-                self._depart(aboard, crossing)
-
-    def _depart(self, aboard: list[int], crossing: int) -> None:
-        m = self.model
-        travel = self.travel()
-        for hh in aboard:
-            size = m.hh.size[hh]
-            self.held_persons -= size
-            m.flows.move(m.env.now, m.hh.group[hh], DETAINED, TRAVELLING, size)
-            m.env.process(m.journey(hh, travel, crossing))
 
 
 def run_model(scenario: Scenario, seed: int) -> RawRun:

@@ -13,6 +13,9 @@ STATES = ("in_pakistan", "detained", "travelling", "at_crossing", "returned")
 # how a stage visit ended
 SERVED, RENEGED, UNSERVED = 0, 1, 2
 
+# a household's status while in Pakistan
+HOME, GONE, ARRESTED = 0, 1, 2
+
 VOLUNTARY, DEPORTED, DIRECT = 0, 1, 2
 MODES = ("voluntary", "deported", "direct")
 
