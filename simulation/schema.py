@@ -332,23 +332,13 @@ class HazardChange(Frozen):
     multiplier: NonNeg
 
 
-class OpeningHoursChange(Frozen):
+class OpeningHoursChange(OpeningHours):
     """From ``date`` on, the crossing (or one stage of it) opens ``open_hour``-``close_hour``."""
 
     event: Literal["opening_hours"]
     date: dt.date
     crossing: str
     stage: str | None = None
-    open_hour: Annotated[float, Field(ge=0, lt=24)]
-    close_hour: Annotated[float, Field(gt=0, le=24)]
-
-    @field_validator("close_hour")
-    @classmethod
-    def _ordered(cls, close_hour: float, info: ValidationInfo) -> float:
-        open_hour = info.data.get("open_hour")
-        if open_hour is not None and close_hour <= open_hour:
-            raise ValueError(f"must be after open_hour ({open_hour:g})")
-        return close_hour
 
 
 class CrackdownChange(Frozen):
