@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -119,3 +120,54 @@ def test_missing_file_is_one_line_exit_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "nowhere.yaml" in err and "Traceback" not in err
+
+
+def test_results_folder_replaces_the_old_one_whole(tmp_path):
+    out = tmp_path / "res"
+    args = [
+        "run",
+        "scenarios/textbook_mmc.yaml",
+        "-n",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+        "--no-plots",
+        "--set",
+        "calendar.end=2025-01-03",
+    ]
+    assert main(args) == 0
+    (out / "stale.txt").write_text("from an older run")
+    assert main(args) == 0
+    assert not (out / "stale.txt").exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out.stat().st_mode & 0o777) == 0o777 & ~umask  # an ordinary folder, not private
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no temporary folders left
+
+
+def test_failed_run_leaves_earlier_results_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "res"
+    args = [
+        "run",
+        "scenarios/textbook_mmc.yaml",
+        "-n",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+        "--no-plots",
+        "--set",
+        "calendar.end=2025-01-03",
+    ]
+    assert main(args) == 0
+    before = (out / "summary.csv").read_bytes()
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        main([*args, "--format", "parquet"])
+    assert (out / "summary.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]
