@@ -89,7 +89,13 @@ def _print_headline(summary: object) -> None:
     table = summary.copy()
     for col in ("mean", "ci_low", "ci_high"):
         table[col] = table[col].round(1)
-    cols = ["outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "unit"]
+    table["mean_date"] = table["mean_date"].dt.strftime("%Y-%m-%d").fillna("")
+    never = (table["unit"] == "days after start") & (table["n"] == 0)
+    table.loc[never, "mean_date"] = "not reached"
+    cols = [
+        "outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "unit",
+        "mean_date",
+    ]  # fmt: skip
     with pd.option_context("display.max_rows", 200, "display.width", 160):
         print(table[cols].to_string(index=False))
 

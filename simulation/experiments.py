@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +49,7 @@ def _assemble(
     return Results(
         **frames,
         outcomes=per_rep,
-        summary=summarise(per_rep),
+        summary=with_dates(summarise(per_rep), scenario.calendar.start),
         manifest={
             "package": "repatsim",
             "version": package_version(),
@@ -58,6 +59,14 @@ def _assemble(
             "replication_seeds": seeds,
         },
     )
+
+
+def with_dates(summary: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    """Add ``mean_date``: the calendar date of outcomes counted in days after the start."""
+    out = summary.copy()
+    days = out["mean"].where(out["unit"] == "days after start")
+    out["mean_date"] = pd.Timestamp(start) + pd.to_timedelta(days.round(), unit="D")
+    return out
 
 
 def package_version() -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from simulation.records import STATES
 
 
 def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
@@ -57,19 +61,27 @@ def plot_returns(returns: pd.DataFrame, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_stocks(stocks: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Persons in each state over time, one line per group and state."""
-    fig, ax = _axes(ax)
-    states = ["in_pakistan", "detained", "travelling", "at_crossing", "returned"]
+def plot_stocks(stocks: pd.DataFrame, axes: Sequence[Axes] | None = None) -> Figure:
+    """Persons in each state over time per group: at home and returned above, and the small
+    in-between states (detained, travelling, at a crossing) below on their own scale."""
+    if axes is None:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    else:
+        top, bottom = axes
+        fig = top.figure  # type: ignore[assignment]
     long = stocks.melt(
-        id_vars=["replication", "date", "group"], value_vars=states, var_name="state"
+        id_vars=["replication", "date", "group"], value_vars=list(STATES), var_name="state"
     )
     for (group, state), g in long.groupby(["group", "state"], sort=False):
+        ax = top if state in ("in_pakistan", "returned") else bottom
         if g["value"].max() > 0:
             _band(ax, g, "date", "value", f"{group}: {state}")
-    ax.set_ylabel("persons")
-    ax.set_title("Where people are (mean, 5-95% band across replications)")
-    ax.legend(fontsize="small", ncol=2)
+    top.set_ylabel("persons")
+    top.set_title("Where people are (mean, 5-95% band across replications)")
+    bottom.set_ylabel("persons")
+    for ax in (top, bottom):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small", ncol=2)
     fig.autofmt_xdate()
     return fig
 

@@ -112,3 +112,20 @@ def test_days_to_leave_finds_the_first_day_at_or_past_the_share():
     assert days_to_leave(stocks, 0.5)["value"].tolist() == [2]
     assert days_to_leave(stocks, 0.9)["value"].tolist() == [3]
     assert np.isnan(days_to_leave(stocks.iloc[:2], 0.9)["value"].iloc[0])
+
+
+def test_with_dates_converts_only_day_outcomes():
+    import datetime as dt
+
+    from simulation.experiments import with_dates
+
+    summary = pd.DataFrame(
+        {
+            "outcome": ["days_to_50pct_left", "persons_returned"],
+            "mean": [40.4, 1000.0],
+            "unit": ["days after start", "persons"],
+        }
+    )
+    out = with_dates(summary, dt.date(2025, 2, 1))
+    assert out["mean_date"].iloc[0] == pd.Timestamp("2025-03-13")
+    assert pd.isna(out["mean_date"].iloc[1])
