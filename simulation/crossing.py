@@ -26,17 +26,20 @@ TIME_EPS = 1e-9  # hours (3.6 microseconds): tolerance for rounding in summed se
 
 
 class Service(Event):
-    """Fires, with the visit's record index as value, when a household's service ends."""
+    """Fires, with the visit's record index as value, when a household's service ends.
 
-    def begin(self, delay_hours: float, index: int) -> None:
-        """Schedule the end of service ``delay_hours`` from now."""
-        self._ok = True
-        self._value = index
-        self.env.schedule(self, NORMAL, delay_hours)
+    Created untriggered when the household joins; :meth:`Stage._begin` schedules it (as SimPy's
+    own ``Timeout`` does) once a server takes the household.
+    """
 
 
 class Stage:
-    """One processing stage: a pool of servers, a FIFO or priority queue, a waiting area."""
+    """One processing stage: a pool of servers, a FIFO or priority queue, a waiting area.
+
+    ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``rank`` gives each
+    household's priority (lower first) when the stage has a priority order; ``preset_hours``
+    holds service times drawn up front by household id (NaN where none was drawn).
+    """
 
     def __init__(
         self,
@@ -63,7 +66,7 @@ class Stage:
         self._blocked: deque[Event] = deque()
         self._reserved = 0
         self._next_time, self._next_servers = (
-            capacity[1] if len(capacity) > 1 else (float("inf"), self.servers)
+            capacity[1] if len(capacity) > 1 else (INF, self.servers)
         )
         if len(capacity) > 1:
             env.process(self._follow(capacity))
@@ -73,7 +76,7 @@ class Stage:
         return len(self._heap) if self._rank is not None else len(self._fifo)
 
     def _follow(self, capacity: Sequence[tuple[float, int]]) -> Generator[Event, Any, None]:
-        ahead = [*capacity[2:], (float("inf"), capacity[-1][1])]
+        ahead = [*capacity[2:], (INF, capacity[-1][1])]
         for (time, servers), upcoming in zip(capacity[1:], ahead, strict=True):
             yield self.env.timeout(time - self.env.now)
             self.servers = servers
@@ -98,6 +101,7 @@ class Stage:
         if self._fifo or self._heap:
             self._enqueue(now, hh, done)
         elif (self.busy < self.servers and self._next_time - now > TIME_EPS) or self._free():
+            # the first test is _free()'s common case, inlined; _free() decides near a change
             self._begin(now, hh, done)
         else:
             self._enqueue(now, hh, done)
@@ -135,7 +139,7 @@ class Stage:
         hours = preset[hh] if hh < len(preset) else NAN
         if hours != hours:  # not drawn up front (direct demand, diverted): draw now
             hours = self._clock.hours(self._sizes[hh])
-        # inlined Service.begin: this runs once per visit
+        # schedule the end of service the way simpy.Timeout schedules itself (once per visit)
         done._ok = True
         done._value = self.log.add(hh, arrived, now, now + hours, SERVED, INF)
         self.env.schedule(done, NORMAL, hours)
