@@ -122,20 +122,15 @@ def test_missing_file_is_one_line_exit_2(argv, capsys):
     assert err.count("\n") == 0 and "nowhere.yaml" in err and "Traceback" not in err
 
 
+def _short_run(out):
+    """CLI arguments for a three-day textbook run into ``out`` (no plots)."""
+    return ["run", "scenarios/textbook_mmc.yaml", "-n", "1", "--out", str(out), "-q",
+            "--no-plots", "--set", "calendar.end=2025-01-03"]  # fmt: skip
+
+
 def test_results_folder_replaces_the_old_one_whole(tmp_path):
     out = tmp_path / "res"
-    args = [
-        "run",
-        "scenarios/textbook_mmc.yaml",
-        "-n",
-        "1",
-        "--out",
-        str(out),
-        "-q",
-        "--no-plots",
-        "--set",
-        "calendar.end=2025-01-03",
-    ]
+    args = _short_run(out)
     assert main(args) == 0
     (out / "stale.txt").write_text("from an older run")
     assert main(args) == 0
@@ -148,18 +143,7 @@ def test_results_folder_replaces_the_old_one_whole(tmp_path):
 
 def test_failed_run_leaves_earlier_results_untouched(tmp_path, monkeypatch):
     out = tmp_path / "res"
-    args = [
-        "run",
-        "scenarios/textbook_mmc.yaml",
-        "-n",
-        "1",
-        "--out",
-        str(out),
-        "-q",
-        "--no-plots",
-        "--set",
-        "calendar.end=2025-01-03",
-    ]
+    args = _short_run(out)
     assert main(args) == 0
     before = (out / "summary.csv").read_bytes()
 
