@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
+from simulation.summary import DAY_UNIT
 
 EXIT_BAD_INPUT = 2
 
@@ -75,7 +76,14 @@ def _run(args: argparse.Namespace) -> int:
 
         figures = standard_figures(results.daily_stage, results.returns, results.stocks)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    write_results(results, out, scenario_to_yaml(scenario), args.format, figures)
+    try:
+        write_results(results, out, scenario_to_yaml(scenario), args.format, figures)
+    finally:
+        if figures:
+            import matplotlib.pyplot as plt
+
+            for figure in figures.values():
+                plt.close(figure)
     if not args.quiet:
         _print_headline(results.summary)
     print(f"wrote {out}/")
@@ -90,7 +98,7 @@ def _print_headline(summary: object) -> None:
     for col in ("mean", "ci_low", "ci_high"):
         table[col] = table[col].round(1)
     table["mean_date"] = table["mean_date"].dt.strftime("%Y-%m-%d").fillna("")
-    never = (table["unit"] == "days after start") & (table["n"] == 0)
+    never = (table["unit"] == DAY_UNIT) & (table["n"] == 0)
     table.loc[never, "mean_date"] = "not reached"
     cols = [
         "outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "unit",

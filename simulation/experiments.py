@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -17,7 +16,7 @@ from simulation.analytic import add_analytic_waits
 from simulation.model import run_model
 from simulation.results import FRAMES, Results
 from simulation.schema import Scenario
-from simulation.summary import outcomes, summarise
+from simulation.summary import outcomes, summarise, with_dates
 
 
 def replication_seeds(seed: int, replications: int) -> list[int]:
@@ -59,14 +58,6 @@ def _assemble(
             "replication_seeds": seeds,
         },
     )
-
-
-def with_dates(summary: pd.DataFrame, start: dt.date) -> pd.DataFrame:
-    """Add ``mean_date``: the calendar date of outcomes counted in days after the start."""
-    out = summary.copy()
-    days = out["mean"].where(out["unit"] == "days after start")
-    out["mean_date"] = pd.Timestamp(start) + pd.to_timedelta(days.round(), unit="D")
-    return out
 
 
 def package_version() -> str:

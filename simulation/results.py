@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 FRAMES = ("daily_stage", "hourly_queue", "returns", "stocks", "outcomes", "summary")
@@ -65,7 +64,6 @@ def write_results(
             (tmp / "plots").mkdir()
             for name, figure in figures.items():
                 figure.savefig(tmp / "plots" / f"{name}.png", dpi=120, bbox_inches="tight")
-                plt.close(figure)
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

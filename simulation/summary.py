@@ -5,12 +5,15 @@ Every function here is a pure ``DataFrame -> DataFrame`` on the tidy result fram
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
 from simulation.theory import t_quantile_975
 
 KEYS = ["outcome", "crossing", "stage", "group", "mode"]
+DAY_UNIT = "days after start"
 UNITS = {
     "persons_returned": "persons",
     "peak_daily_crossings": "persons/day",
@@ -22,8 +25,8 @@ UNITS = {
     "persons_queued_overnight": "persons",
     "persons_unserved_at_end": "persons",
     "persons_stranded_by_closures": "persons",
-    "days_to_50pct_left": "days after start",
-    "days_to_90pct_left": "days after start",
+    "days_to_50pct_left": DAY_UNIT,
+    "days_to_90pct_left": DAY_UNIT,
 }
 
 
@@ -138,3 +141,11 @@ def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
     stats["ci_high"] = stats["mean"] + half
     stats["unit"] = stats["outcome"].map(UNITS).fillna("")
     return stats[[*KEYS, "mean", "ci_low", "ci_high", "sd", "n", "unit"]]
+
+
+def with_dates(summary: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    """Add ``mean_date``: the calendar date of outcomes counted in days after the start."""
+    out = summary.copy()
+    days = out["mean"].where(out["unit"] == DAY_UNIT)
+    out["mean_date"] = pd.Timestamp(start) + pd.to_timedelta(days.round(), unit="D")
+    return out

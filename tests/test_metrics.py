@@ -117,7 +117,7 @@ def test_days_to_leave_finds_the_first_day_at_or_past_the_share():
 def test_with_dates_converts_only_day_outcomes():
     import datetime as dt
 
-    from simulation.experiments import with_dates
+    from simulation.summary import with_dates
 
     summary = pd.DataFrame(
         {
