@@ -2,7 +2,8 @@
 
 For each day a stage is open, the day's arrivals per open hour, the staffed servers and the
 stage's service-time moments give an M/G/c estimate of the mean wait (Lee–Longton, exact for
-exponential service). It is a steady-state figure: it is meaningful on days when the load is
+exponential service). Per-person service uses the day's mean household size; the spread of
+household sizes is left out. It is a steady-state figure: it is meaningful on days when the load is
 steady and below capacity, and is left empty (NaN) when utilisation is 1 or more.
 """
 

@@ -25,6 +25,23 @@ def step_function(
     return times[order], np.cumsum(deltas[order])
 
 
+def queue_levels(
+    log: dict[str, np.ndarray], size: np.ndarray, horizon: float
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The waiting line as a step function: change times before ``horizon`` and the level after
+    each, in households and in persons. Both units change at the same instants with the same
+    sign, so one sort (decreases first at ties) serves both."""
+    left = log["kind"] != UNSERVED
+    times = np.concatenate([log["arrive"], log["start"][left]])
+    sign = np.concatenate([np.ones(len(size)), -np.ones(int(left.sum()))])
+    persons = sign * np.concatenate([size, size[left]])
+    keep = times < horizon
+    times, sign, persons = times[keep], sign[keep], persons[keep]
+    order = np.lexsort((sign, times))
+    levels = {"households": np.cumsum(sign[order]), "persons": np.cumsum(persons[order])}
+    return times[order], levels
+
+
 def daily_mean_max(
     times: np.ndarray, levels: np.ndarray, days: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -62,13 +79,11 @@ def _stage_daily(raw: RawRun, crossing: str, stage: str) -> pd.DataFrame:
         raw.scenario.horizon_hours,
     )
     size = raw.sizes[log["hh"]].astype(float)
-    left_queue = log["kind"] != UNSERVED
     served = log["kind"] == SERVED
     cols: dict[str, np.ndarray] = {}
+    times, levels = queue_levels(log, size, horizon)
     for unit, weight in (("households", np.ones_like(size)), ("persons", size)):
-        t = np.concatenate([log["arrive"], log["start"][left_queue]])
-        d = np.concatenate([weight, -weight[left_queue]])
-        mean, peak = daily_mean_max(*step_function(t, d, horizon), days)
+        mean, peak = daily_mean_max(times, levels[unit], days)
         cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
         arrive_day = (log["arrive"] // 24).astype(np.int64)
         cols[f"arrivals_{unit}"] = np.bincount(arrive_day, weight, minlength=days)[:days]
@@ -136,12 +151,8 @@ def hourly_queue(raw: RawRun) -> pd.DataFrame:
     frames = []
     for (crossing, stage), log in raw.stage_logs.items():
         size = raw.sizes[log["hh"]].astype(float)
-        left = log["kind"] != UNSERVED
-        t = np.concatenate([log["arrive"], log["start"][left]])
-        cols = {}
-        for unit, w in (("households", np.ones_like(size)), ("persons", size)):
-            d = np.concatenate([w, -w[left]])
-            cols[f"queue_{unit}"] = level_at(*step_function(t, d, np.inf), hours)
+        times, levels = queue_levels(log, size, raw.scenario.horizon_hours)
+        cols = {f"queue_{unit}": level_at(times, lv, hours) for unit, lv in levels.items()}
         frames.append(
             pd.DataFrame(
                 {
