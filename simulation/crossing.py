@@ -1,9 +1,14 @@
 """A crossing's stages: servers, queues, opening hours and closures as SimPy events.
 
-A household visit costs one scheduled event: the stage schedules the household's own
-:class:`Service` event to fire when its service ends, so the household process sleeps through
-both its wait and its service. Capacity changes (opening hours, closures, staffing) are dated
-breakpoints walked by one short process per stage; nothing is polled.
+:class:`Stage` is the general engine (priority queues, finite waiting areas, blocking). A
+household visit costs one scheduled event: the stage schedules the household's own
+:class:`Service` event to fire when its service ends. Capacity changes (opening hours, closures,
+staffing) are dated breakpoints walked by one short process per stage; nothing is polled.
+
+:class:`Crossing` chains a crossing's stages: it moves each household on to the next stage from
+the callback of the event that ends its visit, and uses the event-free
+:class:`~simulation.fifo.FifoStage` wherever a stage serves first come, first served and can
+never hold a household at its server.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from functools import partial
 from typing import Any
 
 import simpy
 from simpy.events import NORMAL, Event
 
 from simulation.distributions import ServiceClock
+from simulation.fifo import FifoStage
 from simulation.records import SERVED, UNSERVED, StageLog
 
 INF = float("inf")
@@ -164,3 +171,78 @@ class Stage:
         waiting = [(a, h) for a, h, _ in self._fifo] + [(a, h) for _, _, a, h, _ in self._heap]
         for arrived, hh in waiting:
             self.log.add(hh, arrived, inf, inf, UNSERVED, inf)
+
+
+class Crossing:
+    """A crossing's stages in order, passed by each household one after the other.
+
+    Households move on from the callback of the event that ends their visit, so a crossing
+    costs no process per household. ``on_exit(hh, hours)`` is called when a household leaves
+    the last stage; for a :class:`FifoStage` last stage that time is known on arrival and may
+    lie beyond the end of the run, which ``on_exit`` must check.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        stages: Sequence[Stage | FifoStage],
+        on_exit: Callable[[int, float], None],
+    ) -> None:
+        self.env = env
+        self.stages = list(stages)
+        self._on_exit = on_exit
+        self._last = len(self.stages) - 1
+        self._served = [partial(self._after_service, k) for k in range(len(self.stages))]
+        self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
+
+    def enter(self, hh: int, first: int = 0, reserved: bool = False) -> None:
+        """Household ``hh`` joins stage ``first`` now (``reserved``: its place is held)."""
+        env, stage = self.env, self.stages[first]
+        if isinstance(stage, FifoStage):
+            end = stage.arrive(hh, env._now)
+            if end == INF:
+                return
+            if first == self._last:
+                self._on_exit(hh, end)
+                return
+            # the arrival at the next stage, scheduled the way simpy.Timeout schedules itself
+            moved = Event(env)
+            moved._ok = True
+            moved._value = hh
+            moved.callbacks.append(self._moved[first])
+            env.schedule(moved, NORMAL, end - env._now)
+        else:
+            done = stage.arrive(hh, reserved)
+            done.callbacks.append(self._served[first])
+
+    def _after_fifo(self, k: int, event: Event) -> None:
+        self.enter(event._value, k + 1)
+
+    def _after_service(self, k: int, event: Event) -> None:
+        stage, index = self.stages[k], event._value
+        assert isinstance(stage, Stage)
+        hh = stage.log.hh[index]
+        if k == self._last:
+            stage.release(index)
+            self._on_exit(hh, self.env._now)
+            return
+        upcoming = self.stages[k + 1]
+        if isinstance(upcoming, Stage) and not upcoming.has_room():
+            upcoming.wait_for_room().callbacks.append(partial(self._after_block, k, index, hh))
+            return
+        stage.release(index)
+        self.enter(hh, k + 1)
+
+    def _after_block(self, k: int, index: int, hh: int, _: Event) -> None:
+        stage = self.stages[k]
+        assert isinstance(stage, Stage)
+        stage.release(index)
+        self.enter(hh, k + 1, reserved=True)
+
+    def close_books(self, horizon: float) -> None:
+        """At the end of the run (``horizon`` hours), record every stage's unfinished visits."""
+        for stage in self.stages:
+            if isinstance(stage, FifoStage):
+                stage.close_books(horizon)
+            else:
+                stage.close_books()

@@ -1,8 +1,11 @@
 """One replication: a pure function of (scenario, seed) returning raw run records.
 
-Households are the moving entity. Each household's journey (travel, then every stage of its
-crossing) is one short SimPy process, started on the day it sets off. Arrests, holding and
-deportation convoys are daily processes of the crackdown (:mod:`simulation.crackdown`).
+Households are the moving entity. Each household's journey to its crossing (travel, and any
+diversion from a closed crossing) is one short SimPy process, started on the day it sets off;
+the crossing then moves it through its stages by event callbacks
+(:class:`simulation.crossing.Crossing`). Direct demand arrives from one process per demand
+line. Arrests, holding and deportation convoys are daily processes of the crackdown
+(:mod:`simulation.crackdown`).
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from array import array
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import simpy
 
 from simulation.crackdown import Crackdown
-from simulation.crossing import Stage
+from simulation.crossing import Crossing, Stage
 from simulation.distributions import (
     ServiceClock,
     Stream,
@@ -26,6 +30,7 @@ from simulation.distributions import (
     mean_household_size,
     service_hours,
 )
+from simulation.fifo import FifoStage
 from simulation.population import draw_group, draw_sizes
 from simulation.records import (
     AT_CROSSING,
@@ -46,6 +51,7 @@ from simulation.schedules import (
     step_rates,
 )
 from simulation.schema import Scenario, ServiceTime
+from simulation.schema import Stage as StageSpec
 
 MAX_DIVERSIONS = 3
 
@@ -100,8 +106,9 @@ class _Households:
 class Model:
     """The SimPy environment and everything that lives in it for one replication."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, lookahead: bool = True) -> None:
         self.scenario = scenario
+        self.lookahead = lookahead
         self.seed = seed
         self.env = simpy.Environment()
         self.flows = FlowLog()
@@ -123,6 +130,10 @@ class Model:
         self.status = [HOME] * len(self.hh.size)
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
         self.stages = self._build_stages()
+        self.crossings = {
+            name: Crossing(self.env, stages, partial(self._returned, ci))
+            for ci, (name, stages) in enumerate(self.stages.items())
+        }
         self.closures = {c: closure_intervals(scenario, c) for c in scenario.crossings}
         self._divert_to = {
             c: x.divert.to for c, x in scenario.crossings.items() if x.divert is not None
@@ -138,27 +149,34 @@ class Model:
         return np.random.default_rng(self._seeds.spawn(1)[0])
 
     # ------------------------------------------------------------------ build
-    def _build_stages(self) -> dict[str, list[Stage]]:
-        stages: dict[str, list[Stage]] = {}
+    def _build_stages(self) -> dict[str, list[Stage | FifoStage]]:
+        stages: dict[str, list[Stage | FifoStage]] = {}
         for cname, crossing in self.scenario.crossings.items():
+            specs = list(crossing.stages.items())
             stages[cname] = []
-            for sname, spec in crossing.stages.items():
+            for k, (sname, spec) in enumerate(specs):
                 clock = ServiceClock(
                     spec.service_minutes.per_household,
                     spec.service_minutes.per_person,
                     self.new_rng(),
                 )
+                capacity = capacity_breakpoints(self.scenario, cname, sname)
+                preset = self._preset_hours(cname, spec.service_minutes)
+                if self.lookahead and _first_come_no_blocking([s for _, s in specs], k):
+                    stages[cname].append(FifoStage(clock, capacity, self.hh.size, preset))
+                    continue
                 rank = self._ranks(tuple(spec.priority)) if spec.priority else None
-                stage = Stage(
-                    self.env,
-                    clock,
-                    capacity_breakpoints(self.scenario, cname, sname),
-                    self.hh.size,
-                    rank,
-                    spec.waiting_capacity_households,
-                    self._preset_hours(cname, spec.service_minutes),
+                stages[cname].append(
+                    Stage(
+                        self.env,
+                        clock,
+                        capacity,
+                        self.hh.size,
+                        rank,
+                        spec.waiting_capacity_households,
+                        preset,
+                    )
                 )
-                stages[cname].append(stage)
         return stages
 
     def _preset_hours(self, crossing: str, service: ServiceTime) -> array:
@@ -210,26 +228,26 @@ class Model:
         return ranks_list
 
     # ------------------------------------------------------------------ journeys
-    def journey(
-        self, hh: int, delay: float, crossing: int, first_stage: int = 0, arrived: bool = False
-    ) -> Generator[simpy.Event, Any, None]:
-        """Travel ``delay`` hours, then pass every stage of the crossing, then return."""
+    def journey(self, hh: int, delay: float, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """Travel ``delay`` hours to the crossing, divert while it stays closed, then join it."""
         env = self.env
         if delay > 0:
             yield env.timeout(delay)
+        if self.hh.mode[hh] != DIRECT:
+            self.flows.move(env.now, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh])
+        yield from self._divert(hh, crossing)
+
+    def _divert(self, hh: int, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """Wait out the patience at a closed crossing and go on to the next one, then join."""
+        env, name = self.env, self.crossing_names[crossing]
         group, persons = self.hh.group[hh], self.hh.size[hh]
         tracked = self.hh.mode[hh] != DIRECT
-        if tracked and not arrived:
-            self.flows.move(env.now, group, TRAVELLING, AT_CROSSING, persons)
-        diversions = MAX_DIVERSIONS if first_stage == 0 and self._divert_to else 0
-        for _ in range(diversions):
+        for _ in range(MAX_DIVERSIONS):
             patience = self._diversion_wait(crossing)
             if patience is None:
                 break
-            name = self.crossing_names[crossing]
-            first = self.stages[name][0]
             gave_up = env.now + patience
-            first.log.add(hh, env.now, gave_up, gave_up, RENEGED, gave_up)
+            self.stages[name][0].log.add(hh, env.now, gave_up, gave_up, RENEGED, gave_up)
             yield env.timeout(patience)
             crossing = self.crossing_names.index(self._divert_to[name])
             if tracked:
@@ -237,22 +255,16 @@ class Model:
             yield env.timeout(self._divert_travel[name]())
             if tracked:
                 self.flows.move(env.now, group, TRAVELLING, AT_CROSSING, persons)
-        stages = self.stages[self.crossing_names[crossing]]
-        previous, index = None, -1
-        for stage in stages[first_stage:]:
-            reserved = False
-            if previous is not None:
-                if stage.waiting_capacity is not None and not stage.has_room():
-                    yield stage.wait_for_room()
-                    reserved = True
-                previous.release(index)
-            index = yield stage.arrive(hh, reserved)
-            previous = stage
-        assert previous is not None
-        previous.release(index)
-        if tracked:
-            self.flows.move(env.now, group, AT_CROSSING, RETURNED, persons)
-        self.flows.exit(env.now, hh, crossing)
+            name = self.crossing_names[crossing]
+        self.crossings[name].enter(hh)
+
+    def _returned(self, crossing: int, hh: int, hours: float) -> None:
+        """Household ``hh`` left the last stage of ``crossing`` at ``hours``."""
+        if hours >= self.horizon:  # a FifoStage knows ends beyond the run: not reached
+            return
+        if self.hh.mode[hh] != DIRECT:
+            self.flows.move(hours, self.hh.group[hh], AT_CROSSING, RETURNED, self.hh.size[hh])
+        self.flows.exit(hours, hh, crossing)
 
     def _diversion_wait(self, crossing: int) -> float | None:
         """Hours a household waits before diverting, or None if it stays in line."""
@@ -318,18 +330,22 @@ class Model:
             vulnerable = rng.random(n) < spec.vulnerable_share
             first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
-            for k, offset in enumerate(offsets.tolist()):
-                self.env.process(self.journey(first + k, offset, crossing))
+            for k, at in enumerate((24.0 * day + offsets).tolist()):
+                yield self.env.timeout(at - self.env._now)
+                if self._diversion_wait(crossing) is None:
+                    self.crossings[spec.crossing].enter(first + k)
+                else:
+                    self.env.process(self._divert(first + k, crossing))
 
     def start_backlogs(self) -> None:
         """Put each stage's initial backlog in its queue at time zero."""
-        for ci, (cname, crossing) in enumerate(self.scenario.crossings.items()):
+        for cname, crossing in self.scenario.crossings.items():
             for si, stage in enumerate(crossing.stages.values()):
                 backlog = stage.initial_backlog
                 if backlog is None or backlog.households == 0:
                     continue
                 for hh in self._backlog_households(backlog.group, backlog, cname):
-                    self.env.process(self.journey(hh, 0.0, ci, si, arrived=True))
+                    self.crossings[cname].enter(hh, si)
 
     def _backlog_households(self, group: str, backlog: Any, crossing: str) -> list[int]:
         gi = self.group_index[group]
@@ -354,9 +370,13 @@ class Model:
         return ids
 
 
-def run_model(scenario: Scenario, seed: int) -> RawRun:
-    """Run one replication to the end of the calendar and return its raw records."""
-    model = Model(scenario, seed)
+def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
+    """Run one replication to the end of the calendar and return its raw records.
+
+    ``lookahead=False`` serves every stage with the event-by-event engine; the sample path is
+    the same (tests compare the two), only slower.
+    """
+    model = Model(scenario, seed, lookahead)
     model.refresh_ranks(range(len(model.hh.size)))
     model.start_backlogs()
     for group in scenario.populations:
@@ -367,10 +387,21 @@ def run_model(scenario: Scenario, seed: int) -> RawRun:
         Crackdown(model).start()
     with _quiet_gc():
         model.env.run(until=model.horizon)
-    for stages in model.stages.values():
-        for stage in stages:
-            stage.close_books()
+    for crossing in model.crossings.values():
+        crossing.close_books(model.horizon)
     return _collect(model)
+
+
+def _first_come_no_blocking(stages: list[StageSpec], k: int) -> bool:
+    """Does stage ``k`` serve in arrival order with no waiting limit, and can its households
+    always move on (the next stage has no waiting limit)? Then a FifoStage serves it."""
+    spec = stages[k]
+    last = k + 1 == len(stages)
+    return (
+        not spec.priority
+        and spec.waiting_capacity_households is None
+        and (last or stages[k + 1].waiting_capacity_households is None)
+    )
 
 
 @contextmanager

@@ -1,0 +1,105 @@
+"""A FIFO stage whose starts are computed when households arrive (Kiefer-Wolfowitz).
+
+When a stage serves in arrival order, has no limit on its waiting area and never holds a
+household at its server (the next stage has no waiting limit either), a household's start time
+is fixed the moment it arrives: it is the first time, no earlier than its arrival and the start
+of the household ahead of it, at which fewer households are in service than the stage has
+servers. That is the Kiefer-Wolfowitz recursion over a heap of service end times, extended to
+server counts that change at dated breakpoints (opening hours, closures, staffing).
+
+Such a stage needs no SimPy event of its own: the crossing schedules one event, the arrival at
+the next stage, at the computed end of service. The rules are those of
+:class:`simulation.crossing.Stage` (which serves priority queues and finite waiting areas),
+including its ``TIME_EPS`` rule near capacity changes; tests check that both give the same
+sample path.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Sequence
+
+from simulation.distributions import ServiceClock
+from simulation.records import SERVED, UNSERVED, StageLog
+
+INF = float("inf")
+NAN = float("nan")
+TIME_EPS = 1e-9  # hours: the same tolerance as simulation.crossing.TIME_EPS
+
+
+class FifoStage:
+    """A first-come-first-served stage with unlimited waiting room and no blocking.
+
+    ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``preset_hours``
+    holds service times drawn up front by household id (NaN where none was drawn).
+    """
+
+    waiting_capacity = None  # households; a FIFO stage with a limit uses the event engine
+
+    def __init__(
+        self,
+        clock: ServiceClock,
+        capacity: Sequence[tuple[float, int]],
+        sizes: list[int],
+        preset_hours: array | None = None,
+    ) -> None:
+        self.log = StageLog()
+        self._clock = clock
+        self._preset = preset_hours if preset_hours is not None else array("d")
+        self._sizes = sizes
+        self._times = [t for t, _ in capacity] + [INF]
+        self._servers = [s for _, s in capacity] + [capacity[-1][1]]
+        self._segment = 0  # capacity[segment] holds at the latest time looked at
+        self._ends: list[float] = []  # heap: service ends of households taken by a server
+        self._last_start = 0.0  # hours: households start in arrival order
+
+    def arrive(self, hh: int, now: float) -> float:
+        """Take household ``hh`` arriving at ``now``; return when its service ends (hours).
+
+        Arrivals must come in time order. The end is inf when no server ever takes it.
+        """
+        t = now if now > self._last_start else self._last_start
+        start = self._first_free(t)
+        if start == INF:
+            self.log.add(hh, now, INF, INF, UNSERVED, INF)
+            return INF
+        self._last_start = start
+        preset = self._preset
+        hours = preset[hh] if hh < len(preset) else NAN
+        if hours != hours:  # not drawn up front (direct demand, diverted): draw now
+            hours = self._clock.hours(self._sizes[hh])
+        end = start + hours
+        heapq.heappush(self._ends, end)
+        self.log.add(hh, now, start, end, SERVED, end)
+        return end
+
+    def _first_free(self, t: float) -> float:
+        """The first time from ``t`` on at which a server is free to start (inf if never)."""
+        ends, times = self._ends, self._times
+        while True:
+            while ends and ends[0] <= t:
+                heapq.heappop(ends)
+            k = self._segment
+            while times[k + 1] <= t:
+                k += 1
+            self._segment = k
+            upcoming = times[k + 1]
+            # within TIME_EPS of a capacity change, the new capacity applies (as in Stage)
+            servers = self._servers[k + 1] if upcoming - t <= TIME_EPS else self._servers[k]
+            if len(ends) < servers:
+                return t
+            t = ends[0] if ends and ends[0] < upcoming else upcoming
+            if t == INF:
+                return INF
+
+    def close_books(self, horizon: float) -> None:
+        """Make the log say what an event-by-event run stopped at ``horizon`` would say:
+        households not started by then are unserved, and servers not freed by then keep
+        ``leave`` = inf."""
+        cols = self.log.to_arrays()  # writable views of the record buffers
+        start, end, leave, kind = cols["start"], cols["end"], cols["leave"], cols["kind"]
+        late = start >= horizon
+        start[late] = end[late] = leave[late] = INF
+        kind[late] = UNSERVED
+        leave[leave >= horizon] = INF
