@@ -121,4 +121,4 @@ class Crackdown:
             size = m.hh.size[hh]
             self.held_persons -= size
             m.flows.move(m.env.now, m.hh.group[hh], DETAINED, TRAVELLING, size)
-            m.env.process(m.journey(hh, travel, crossing))
+            m.journey(hh, travel, crossing)

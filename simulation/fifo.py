@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from heapq import heappush, heapreplace
 
 from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
@@ -51,8 +52,26 @@ class FifoStage:
         self._times = [t for t, _ in capacity] + [INF]
         self._servers = [s for _, s in capacity] + [capacity[-1][1]]
         self._segment = 0  # capacity[segment] holds at the latest time looked at
+        self._segment_servers, self._upcoming = self._servers[0], self._times[1]
         self._ends: list[float] = []  # heap: service ends of households taken by a server
         self._last_start = 0.0  # hours: households start in arrival order
+        self._add = self._appender()
+
+    def _appender(self) -> Callable[[int, float, float, float], None]:
+        """A fast append of one served visit (the log's buffers bound once)."""
+        log = self.log
+        hh, arrive, start, end = log.hh.append, log.arrive.append, log.start.append, log.end.append
+        leave, kind = log.leave.append, log.kind.append
+
+        def add(household: int, arrived: float, started: float, ended: float) -> None:
+            hh(household)
+            arrive(arrived)
+            start(started)
+            end(ended)
+            leave(ended)
+            kind(SERVED)
+
+        return add
 
     def arrive(self, hh: int, now: float) -> float:
         """Take household ``hh`` arriving at ``now``; return when its service ends (hours).
@@ -60,18 +79,30 @@ class FifoStage:
         Arrivals must come in time order. The end is inf when no server ever takes it.
         """
         t = now if now > self._last_start else self._last_start
-        start = self._first_free(t)
-        if start == INF:
-            self.log.add(hh, now, INF, INF, UNSERVED, INF)
-            return INF
+        ends = self._ends
+        busy, servers = len(ends), self._segment_servers
+        # the plain recursion while no capacity change is near; otherwise the general search
+        replace = busy == servers > 0
+        start = t if not replace or ends[0] <= t else ends[0]
+        if (busy >= servers and not replace) or self._upcoming - start <= TIME_EPS:
+            replace = False
+            start = self._first_free(t)
+            if start == INF:
+                self.log.add(hh, now, INF, INF, UNSERVED, INF)
+                return INF
         self._last_start = start
-        preset = self._preset
-        hours = preset[hh] if hh < len(preset) else NAN
-        if hours != hours:  # not drawn up front (direct demand, diverted): draw now
+        try:
+            hours = self._preset[hh]
+        except IndexError:  # beyond the households drawn up front
+            hours = NAN
+        if hours != hours:  # not drawn up front (diverted, backlog): draw now
             hours = self._clock.hours(self._sizes[hh])
         end = start + hours
-        heapq.heappush(self._ends, end)
-        self.log.add(hh, now, start, end, SERVED, end)
+        if replace:  # ends[0] is free by ``start``: that server takes this household
+            heapreplace(ends, end)
+        else:
+            heappush(ends, end)
+        self._add(hh, now, start, end)
         return end
 
     def _first_free(self, t: float) -> float:
@@ -84,6 +115,7 @@ class FifoStage:
             while times[k + 1] <= t:
                 k += 1
             self._segment = k
+            self._segment_servers, self._upcoming = self._servers[k], times[k + 1]
             upcoming = times[k + 1]
             # within TIME_EPS of a capacity change, the new capacity applies (as in Stage)
             servers = self._servers[k + 1] if upcoming - t <= TIME_EPS else self._servers[k]

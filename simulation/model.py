@@ -1,21 +1,20 @@
 """One replication: a pure function of (scenario, seed) returning raw run records.
 
-Households are the moving entity. Each household's journey to its crossing (travel, and any
-diversion from a closed crossing) is one short SimPy process, started on the day it sets off;
-the crossing then moves it through its stages by event callbacks
-(:class:`simulation.crossing.Crossing`). Direct demand arrives from one process per demand
-line. Arrests, holding and deportation convoys are daily processes of the crackdown
-(:mod:`simulation.crackdown`).
+Households are the moving entity. A household's journey to its crossing is one scheduled
+arrival event, set on the day it sets off; a household that finds its crossing closed gets a
+short process to wait out its patience and divert. The crossing then moves it through its
+stages by event callbacks (:class:`simulation.crossing.Crossing`). Direct demand arrives from
+one process per demand line. Arrests, holding and deportation convoys are daily processes of
+the crackdown (:mod:`simulation.crackdown`).
 """
 
 from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -131,13 +130,17 @@ class Model:
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
         self.stages = self._build_stages()
         self.crossings = {
-            name: Crossing(self.env, stages, partial(self._returned, ci))
+            name: Crossing(self.env, stages, self._exit_recorder(ci))
             for ci, (name, stages) in enumerate(self.stages.items())
         }
         self.closures = {c: closure_intervals(scenario, c) for c in scenario.crossings}
         self._divert_to = {
             c: x.divert.to for c, x in scenario.crossings.items() if x.divert is not None
         }
+        self._patience = [
+            None if x.divert is None else x.divert.patience_hours
+            for x in scenario.crossings.values()
+        ]
         self._divert_travel = {
             c: Stream(x.divert.travel_hours, self.new_rng())
             for c, x in scenario.crossings.items()
@@ -151,6 +154,7 @@ class Model:
     # ------------------------------------------------------------------ build
     def _build_stages(self) -> dict[str, list[Stage | FifoStage]]:
         stages: dict[str, list[Stage | FifoStage]] = {}
+        self._presets: dict[str, list[tuple[array, ServiceTime, np.random.Generator]]] = {}
         for cname, crossing in self.scenario.crossings.items():
             specs = list(crossing.stages.items())
             stages[cname] = []
@@ -162,6 +166,9 @@ class Model:
                 )
                 capacity = capacity_breakpoints(self.scenario, cname, sname)
                 preset = self._preset_hours(cname, spec.service_minutes)
+                self._presets.setdefault(cname, []).append(
+                    (preset, spec.service_minutes, self.new_rng())
+                )
                 if self.lookahead and _first_come_no_blocking([s for _, s in specs], k):
                     stages[cname].append(FifoStage(clock, capacity, self.hh.size, preset))
                     continue
@@ -190,6 +197,15 @@ class Model:
             service.per_household, service.per_person, sizes[routed], self.new_rng()
         )
         return array("d", hours.tobytes())
+
+    def _preset_more(self, crossing: str, first: int, sizes: np.ndarray) -> None:
+        """Draw up front the service hours of households ``first``.. (direct demand bound for
+        ``crossing``) at each of its stages, as for the population."""
+        for preset, service, rng in self._presets[crossing]:
+            if len(preset) < first:
+                preset.frombytes(np.full(first - len(preset), np.nan).tobytes())
+            hours = service_hours(service.per_household, service.per_person, sizes, rng)
+            preset.frombytes(hours.tobytes())
 
     def _ranks(self, order: tuple[str, ...]) -> list[int]:
         """A shared, growing list: queue rank of each household under a priority order."""
@@ -228,14 +244,26 @@ class Model:
         return ranks_list
 
     # ------------------------------------------------------------------ journeys
-    def journey(self, hh: int, delay: float, crossing: int) -> Generator[simpy.Event, Any, None]:
-        """Travel ``delay`` hours to the crossing, divert while it stays closed, then join it."""
-        env = self.env
-        if delay > 0:
-            yield env.timeout(delay)
+    def journey(self, hh: int, delay: float, crossing: int) -> None:
+        """Send household ``hh`` on its way: it reaches ``crossing`` in ``delay`` hours.
+
+        The journey is one scheduled arrival event: a household on the road waits for nothing
+        but time. Only a household that finds its crossing closed gets a process
+        (:meth:`_divert`), to wait out its patience and move on.
+        """
+        arrival = self.env.timeout(delay, (hh, crossing))
+        arrival.callbacks.append(self._arrive)
+
+    def _arrive(self, event: simpy.Event) -> None:
+        hh, crossing = event._value
         if self.hh.mode[hh] != DIRECT:
-            self.flows.move(env.now, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh])
-        yield from self._divert(hh, crossing)
+            self.flows.move(
+                self.env._now, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh]
+            )
+        if self._diversion_wait(crossing) is None:
+            self.crossings[self.crossing_names[crossing]].enter(hh)
+        else:
+            self.env.process(self._divert(hh, crossing))
 
     def _divert(self, hh: int, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Wait out the patience at a closed crossing and go on to the next one, then join."""
@@ -258,24 +286,36 @@ class Model:
             name = self.crossing_names[crossing]
         self.crossings[name].enter(hh)
 
-    def _returned(self, crossing: int, hh: int, hours: float) -> None:
-        """Household ``hh`` left the last stage of ``crossing`` at ``hours``."""
-        if hours >= self.horizon:  # a FifoStage knows ends beyond the run: not reached
-            return
-        if self.hh.mode[hh] != DIRECT:
-            self.flows.move(hours, self.hh.group[hh], AT_CROSSING, RETURNED, self.hh.size[hh])
-        self.flows.exit(hours, hh, crossing)
+    def _exit_recorder(self, crossing: int) -> Callable[[int, float], None]:
+        """The function recording a household leaving the last stage of ``crossing``."""
+        horizon, mode, group, size = self.horizon, self.hh.mode, self.hh.group, self.hh.size
+        move, f = self.flows.move, self.flows
+        exit_time, exit_hh, exit_crossing = (
+            f.exit_time.append,
+            f.exit_hh.append,
+            f.exit_crossing.append,
+        )
+
+        def returned(hh: int, hours: float) -> None:
+            if hours >= horizon:  # a FifoStage knows ends beyond the run: not reached
+                return
+            if mode[hh] != DIRECT:
+                move(hours, group[hh], AT_CROSSING, RETURNED, size[hh])
+            exit_time(hours)
+            exit_hh(hh)
+            exit_crossing(crossing)
+
+        return returned
 
     def _diversion_wait(self, crossing: int) -> float | None:
         """Hours a household waits before diverting, or None if it stays in line."""
-        name = self.crossing_names[crossing]
-        divert = self.scenario.crossings[name].divert
-        if divert is None:
+        patience = self._patience[crossing]
+        if patience is None:
             return None
-        now = self.env.now
-        for start, end in self.closures[name]:
-            if start <= now < end and end - now > divert.patience_hours:
-                return divert.patience_hours
+        now = self.env._now
+        for start, end in self.closures[self.crossing_names[crossing]]:
+            if start <= now < end and end - now > patience:
+                return patience
         return None
 
     # ------------------------------------------------------------------ sources
@@ -300,8 +340,7 @@ class Model:
             return
         self.leave_home(group, hh)
         self.flows.move(depart, gi, IN_PAKISTAN, TRAVELLING, self.hh.size[hh])
-        delay = depart - self.env.now + travel
-        self.env.process(self.journey(hh, delay, self.hh.crossing[hh]))
+        self.journey(hh, depart - self.env.now + travel, self.hh.crossing[hh])
 
     def leave_home(self, group: str, hh: int, status: int = GONE) -> None:
         """Mark a household as no longer at home (gone, or arrested)."""
@@ -319,9 +358,11 @@ class Model:
         crossing = self.crossing_names.index(spec.crossing)
         hours = spec.arrival_hours
         window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
+        env, enter = self.env, self.crossings[spec.crossing].enter
+        diverts = spec.crossing in self._divert_to
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
-                yield self.env.timeout(24.0 * day - self.env.now)
+                yield env.timeout(24.0 * day - env.now)
             n = int(rng.poisson(rate))
             if n == 0:
                 continue
@@ -330,12 +371,13 @@ class Model:
             vulnerable = rng.random(n) < spec.vulnerable_share
             first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
-            for k, at in enumerate((24.0 * day + offsets).tolist()):
-                yield self.env.timeout(at - self.env._now)
-                if self._diversion_wait(crossing) is None:
-                    self.crossings[spec.crossing].enter(first + k)
+            self._preset_more(spec.crossing, first, sizes)
+            for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
+                yield env.timeout(at - env._now)
+                if diverts and self._diversion_wait(crossing) is not None:
+                    env.process(self._divert(hh, crossing))
                 else:
-                    self.env.process(self._divert(first + k, crossing))
+                    enter(hh)
 
     def start_backlogs(self) -> None:
         """Put each stage's initial backlog in its queue at time zero."""

@@ -377,7 +377,7 @@ def test_queue_at_reopening_equals_queue_at_closing_plus_arrivals_during_closure
     scenario = build(
         9,
         {"desk": stage_spec(3, service("exponential", mean=10.0))},
-        200.0,
+        400.0,  # rho = 0.93: some service is almost surely running at the closing instant
         closures=[(closed_from, closed_to)],
     )
     raw = run_model(scenario, seed=31)
