@@ -179,7 +179,7 @@ class Crossing:
     Households move on from the callback of the event that ends their visit, so a crossing
     costs no process per household. ``on_exit(hh, hours)`` is called when a household leaves
     the last stage; for a :class:`FifoStage` last stage that time is known on arrival and may
-    lie beyond the end of the run, which ``on_exit`` must check.
+    lie beyond the end of the run (or be inf), which ``on_exit`` must check.
     """
 
     def __init__(
@@ -194,26 +194,46 @@ class Crossing:
         self._last = len(self.stages) - 1
         self._served = [partial(self._after_service, k) for k in range(len(self.stages))]
         self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
+        self._join = [self._joiner(k) for k in range(len(self.stages))]
 
     def enter(self, hh: int, first: int = 0, reserved: bool = False) -> None:
         """Household ``hh`` joins stage ``first`` now (``reserved``: its place is held)."""
-        env, stage = self.env, self.stages[first]
-        if isinstance(stage, FifoStage):
-            end = stage.arrive(hh, env._now)
+        self._join[first](hh, reserved)
+
+    def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
+        """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""
+        return self._join[first]
+
+    def _joiner(self, k: int) -> Callable[[int, bool], None]:
+        env, stage = self.env, self.stages[k]
+        if isinstance(stage, Stage):
+            arrive, served = stage.arrive, self._served[k]
+
+            def join_stage(hh: int, reserved: bool = False) -> None:
+                arrive(hh, reserved).callbacks.append(served)
+
+            return join_stage
+        fifo, on_exit, moved = stage.arrive, self._on_exit, self._moved[k]
+        if k == self._last:
+
+            def join_last(hh: int, reserved: bool = False) -> None:
+                on_exit(hh, fifo(hh, env._now))  # an end of inf is past the horizon: no exit
+
+            return join_last
+
+        def join_fifo(hh: int, reserved: bool = False) -> None:
+            now = env._now
+            end = fifo(hh, now)
             if end == INF:
                 return
-            if first == self._last:
-                self._on_exit(hh, end)
-                return
             # the arrival at the next stage, scheduled the way simpy.Timeout schedules itself
-            moved = Event(env)
-            moved._ok = True
-            moved._value = hh
-            moved.callbacks.append(self._moved[first])
-            env.schedule(moved, NORMAL, end - env._now)
-        else:
-            done = stage.arrive(hh, reserved)
-            done.callbacks.append(self._served[first])
+            event = Event(env)
+            event._ok = True
+            event._value = hh
+            event.callbacks.append(moved)
+            env.schedule(event, NORMAL, end - now)
+
+        return join_fifo
 
     def _after_fifo(self, k: int, event: Event) -> None:
         self.enter(event._value, k + 1)

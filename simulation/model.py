@@ -358,7 +358,7 @@ class Model:
         crossing = self.crossing_names.index(spec.crossing)
         hours = spec.arrival_hours
         window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
-        env, enter = self.env, self.crossings[spec.crossing].enter
+        env, join = self.env, self.crossings[spec.crossing].joiner()
         diverts = spec.crossing in self._divert_to
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
@@ -377,7 +377,7 @@ class Model:
                 if diverts and self._diversion_wait(crossing) is not None:
                     env.process(self._divert(hh, crossing))
                 else:
-                    enter(hh)
+                    join(hh, False)
 
     def start_backlogs(self) -> None:
         """Put each stage's initial backlog in its queue at time zero."""
