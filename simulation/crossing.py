@@ -18,6 +18,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -177,9 +178,13 @@ class Crossing:
     """A crossing's stages in order, passed by each household one after the other.
 
     Households move on from the callback of the event that ends their visit, so a crossing
-    costs no process per household. ``on_exit(hh, hours)`` is called when a household leaves
-    the last stage; for a :class:`FifoStage` last stage that time is known on arrival and may
-    lie beyond the end of the run (or be inf), which ``on_exit`` must check.
+    costs no process per household. The *FIFO tail* (the stages from the last event-driven
+    :class:`Stage` on, all :class:`FifoStage`) reacts to nothing and nothing reacts to it: its
+    arrivals are kept in time order and served by the recursion when the run ends
+    (:meth:`close_books`), with no event at all. When every stage is a FifoStage
+    (``deferred``), sources may hand over households that will arrive later
+    (:meth:`enter_at`). ``on_exit(hh, hours)`` is called when a household leaves the last
+    stage, possibly at a time beyond the end of the run (or inf), which it must check.
     """
 
     def __init__(
@@ -192,6 +197,11 @@ class Crossing:
         self.stages = list(stages)
         self._on_exit = on_exit
         self._last = len(self.stages) - 1
+        self._tail = len(self.stages)
+        while self._tail > 0 and isinstance(self.stages[self._tail - 1], FifoStage):
+            self._tail -= 1
+        self.deferred = self._tail == 0
+        self._pending: list[list[tuple[float, int]]] = [[] for _ in self.stages]
         self._served = [partial(self._after_service, k) for k in range(len(self.stages))]
         self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
         self._join = [self._joiner(k) for k in range(len(self.stages))]
@@ -199,6 +209,11 @@ class Crossing:
     def enter(self, hh: int, first: int = 0, reserved: bool = False) -> None:
         """Household ``hh`` joins stage ``first`` now (``reserved``: its place is held)."""
         self._join[first](hh, reserved)
+
+    def enter_at(self, hh: int, hours: float) -> None:
+        """Household ``hh`` will join the first stage at ``hours`` (only when ``deferred``)."""
+        assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
+        self._pending[0].append((hours, hh))
 
     def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
         """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""
@@ -213,13 +228,14 @@ class Crossing:
                 arrive(hh, reserved).callbacks.append(served)
 
             return join_stage
-        fifo, on_exit, moved = stage.arrive, self._on_exit, self._moved[k]
-        if k == self._last:
+        if k >= self._tail:
+            pending = self._pending[k].append
 
-            def join_last(hh: int, reserved: bool = False) -> None:
-                on_exit(hh, fifo(hh, env._now))  # an end of inf is past the horizon: no exit
+            def join_tail(hh: int, reserved: bool = False) -> None:
+                pending((env._now, hh))
 
-            return join_last
+            return join_tail
+        fifo, moved = stage.arrive, self._moved[k]
 
         def join_fifo(hh: int, reserved: bool = False) -> None:
             now = env._now
@@ -259,8 +275,28 @@ class Crossing:
         stage.release(index)
         self.enter(hh, k + 1, reserved=True)
 
+    def _serve_tail(self, horizon: float) -> None:
+        """Serve the FIFO tail's arrivals before ``horizon``, stage by stage in time order
+        (a stable sort keeps the order in which simultaneous arrivals came)."""
+        for k in range(self._tail, len(self.stages)):
+            stage = self.stages[k]
+            assert isinstance(stage, FifoStage)
+            arrivals = sorted(self._pending[k], key=itemgetter(0))
+            self._pending[k] = []
+            onward = self._pending[k + 1].append if k < self._last else None
+            for hours, hh in arrivals:
+                if hours >= horizon:  # an event-driven run stops before these arrive
+                    break
+                end = stage.arrive(hh, hours)
+                if onward is None:
+                    self._on_exit(hh, end)
+                elif end < horizon:
+                    onward((end, hh))
+
     def close_books(self, horizon: float) -> None:
-        """At the end of the run (``horizon`` hours), record every stage's unfinished visits."""
+        """At the end of the run (``horizon`` hours), serve the FIFO tail and record every
+        stage's unfinished visits."""
+        self._serve_tail(horizon)
         for stage in self.stages:
             if isinstance(stage, FifoStage):
                 stage.close_books(horizon)

@@ -248,9 +248,19 @@ class Model:
         """Send household ``hh`` on its way: it reaches ``crossing`` in ``delay`` hours.
 
         The journey is one scheduled arrival event: a household on the road waits for nothing
-        but time. Only a household that finds its crossing closed gets a process
-        (:meth:`_divert`), to wait out its patience and move on.
+        but time. An all-FIFO crossing takes the household ahead of time, with no event
+        (:meth:`Crossing.enter_at`). Only a household that finds its crossing closed gets a
+        process (:meth:`_divert`), to wait out its patience and move on.
         """
+        target = self.crossings[self.crossing_names[crossing]]
+        at = self.env._now + delay  # as SimPy would schedule it
+        if target.deferred and self._diversion_wait(crossing, at) is None:
+            if at < self.horizon:
+                if self.hh.mode[hh] != DIRECT:
+                    persons = self.hh.size[hh]
+                    self.flows.move(at, self.hh.group[hh], TRAVELLING, AT_CROSSING, persons)
+                target.enter_at(hh, at)
+            return
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
 
@@ -307,12 +317,13 @@ class Model:
 
         return returned
 
-    def _diversion_wait(self, crossing: int) -> float | None:
-        """Hours a household waits before diverting, or None if it stays in line."""
+    def _diversion_wait(self, crossing: int, at: float | None = None) -> float | None:
+        """Hours a household arriving now (or ``at``) waits before diverting, or None if it
+        stays in line."""
         patience = self._patience[crossing]
         if patience is None:
             return None
-        now = self.env._now
+        now = self.env._now if at is None else at
         for start, end in self.closures[self.crossing_names[crossing]]:
             if start <= now < end and end - now > patience:
                 return patience
@@ -360,6 +371,7 @@ class Model:
         window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
         env, join = self.env, self.crossings[spec.crossing].joiner()
         diverts = spec.crossing in self._divert_to
+        deferred = self.crossings[spec.crossing].deferred
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
                 yield env.timeout(24.0 * day - env.now)
@@ -372,6 +384,10 @@ class Model:
             first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
             self._preset_more(spec.crossing, first, sizes)
+            if deferred:  # an all-FIFO crossing takes the day's arrivals now
+                for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
+                    self.journey(hh, at - env._now, crossing)
+                continue
             for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
                 yield env.timeout(at - env._now)
                 if diverts and self._diversion_wait(crossing) is not None:
