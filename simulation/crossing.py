@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -215,6 +216,11 @@ class Crossing:
         assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
         self._pending[0].append((hours, hh))
 
+    def enter_all_at(self, households: Iterable[int], hours: Iterable[float]) -> None:
+        """:meth:`enter_at` for many households at once."""
+        assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
+        self._pending[0].extend(zip(hours, households, strict=True))
+
     def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
         """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""
         return self._join[first]
@@ -283,15 +289,17 @@ class Crossing:
             assert isinstance(stage, FifoStage)
             arrivals = sorted(self._pending[k], key=itemgetter(0))
             self._pending[k] = []
-            onward = self._pending[k + 1].append if k < self._last else None
-            for hours, hh in arrivals:
-                if hours >= horizon:  # an event-driven run stops before these arrive
-                    break
-                end = stage.arrive(hh, hours)
-                if onward is None:
-                    self._on_exit(hh, end)
-                elif end < horizon:
-                    onward((end, hh))
+            # an event-driven run stops before arrivals at the horizon or later
+            arrivals = arrivals[: bisect_left(arrivals, horizon, key=itemgetter(0))]
+            ends = stage.serve(arrivals)
+            if k == self._last:
+                exit_ = self._on_exit
+                for (_, hh), end in zip(arrivals, ends, strict=True):
+                    exit_(hh, end)
+            else:
+                self._pending[k + 1].extend(
+                    (end, hh) for (_, hh), end in zip(arrivals, ends, strict=True) if end < horizon
+                )
 
     def close_books(self, horizon: float) -> None:
         """At the end of the run (``horizon`` hours), serve the FIFO tail and record every

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from heapq import heappush, heapreplace
 
 from simulation.distributions import ServiceClock
@@ -55,55 +55,54 @@ class FifoStage:
         self._segment_servers, self._upcoming = self._servers[0], self._times[1]
         self._ends: list[float] = []  # heap: service ends of households taken by a server
         self._last_start = 0.0  # hours: households start in arrival order
-        self._add = self._appender()
-
-    def _appender(self) -> Callable[[int, float, float, float], None]:
-        """A fast append of one served visit (the log's buffers bound once)."""
-        log = self.log
-        hh, arrive, start, end = log.hh.append, log.arrive.append, log.start.append, log.end.append
-        leave, kind = log.leave.append, log.kind.append
-
-        def add(household: int, arrived: float, started: float, ended: float) -> None:
-            hh(household)
-            arrive(arrived)
-            start(started)
-            end(ended)
-            leave(ended)
-            kind(SERVED)
-
-        return add
 
     def arrive(self, hh: int, now: float) -> float:
         """Take household ``hh`` arriving at ``now``; return when its service ends (hours).
 
         Arrivals must come in time order. The end is inf when no server ever takes it.
         """
-        t = now if now > self._last_start else self._last_start
-        ends = self._ends
-        busy, servers = len(ends), self._segment_servers
-        # the plain recursion while no capacity change is near; otherwise the general search
-        replace = busy == servers > 0
-        start = t if not replace or ends[0] <= t else ends[0]
-        if (busy >= servers and not replace) or self._upcoming - start <= TIME_EPS:
-            replace = False
-            start = self._first_free(t)
-            if start == INF:
-                self.log.add(hh, now, INF, INF, UNSERVED, INF)
-                return INF
-        self._last_start = start
-        try:
-            hours = self._preset[hh]
-        except IndexError:  # beyond the households drawn up front
-            hours = NAN
-        if hours != hours:  # not drawn up front (diverted, backlog): draw now
-            hours = self._clock.hours(self._sizes[hh])
-        end = start + hours
-        if replace:  # ends[0] is free by ``start``: that server takes this household
-            heapreplace(ends, end)
-        else:
-            heappush(ends, end)
-        self._add(hh, now, start, end)
-        return end
+        return self.serve([(now, hh)])[0]
+
+    def serve(self, arrivals: Sequence[tuple[float, int]]) -> list[float]:
+        """Take households arriving at (hours, hh), in time order (and after any taken
+        before); return when each one's service ends (inf if no server ever takes it)."""
+        ends, preset, log = self._ends, self._preset, self.log
+        drawn = len(preset)
+        add_hh, add_arrive, add_start = log.hh.append, log.arrive.append, log.start.append
+        add_end, add_leave, add_kind = log.end.append, log.leave.append, log.kind.append
+        out: list[float] = []
+        last_start = self._last_start
+        for now, hh in arrivals:
+            t = now if now > last_start else last_start
+            busy, servers = len(ends), self._segment_servers
+            # the plain recursion while no capacity change is near; else the general search
+            replace = busy == servers > 0
+            start = t if not replace or ends[0] <= t else ends[0]
+            if (busy >= servers and not replace) or self._upcoming - start <= TIME_EPS:
+                replace = False
+                start = self._first_free(t)
+                if start == INF:
+                    log.add(hh, now, INF, INF, UNSERVED, INF)
+                    out.append(INF)
+                    continue
+            last_start = start
+            hours = preset[hh] if hh < drawn else NAN
+            if hours != hours:  # not drawn up front (diverted, backlog): draw now
+                hours = self._clock.hours(self._sizes[hh])
+            end = start + hours
+            if replace:  # ends[0] is free by ``start``: that server takes this household
+                heapreplace(ends, end)
+            else:
+                heappush(ends, end)
+            add_hh(hh)
+            add_arrive(now)
+            add_start(start)
+            add_end(end)
+            add_leave(end)
+            add_kind(SERVED)
+            out.append(end)
+        self._last_start = last_start
+        return out
 
     def _first_free(self, t: float) -> float:
         """The first time from ``t`` on at which a server is free to start (inf if never)."""

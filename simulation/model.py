@@ -371,7 +371,8 @@ class Model:
         window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
         env, join = self.env, self.crossings[spec.crossing].joiner()
         diverts = spec.crossing in self._divert_to
-        deferred = self.crossings[spec.crossing].deferred
+        target = self.crossings[spec.crossing]
+        deferred = target.deferred
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
                 yield env.timeout(24.0 * day - env.now)
@@ -384,7 +385,10 @@ class Model:
             first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
             self._preset_more(spec.crossing, first, sizes)
-            if deferred:  # an all-FIFO crossing takes the day's arrivals now
+            if deferred and not diverts:  # an all-FIFO crossing takes the day's arrivals now
+                target.enter_all_at(range(first, first + n), (24.0 * day + offsets).tolist())
+                continue
+            if deferred:
                 for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
                     self.journey(hh, at - env._now, crossing)
                 continue
