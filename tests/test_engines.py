@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import Scenario
+from simulation import Scenario, parse_scenario
 from simulation.fifo import FifoStage
 from simulation.model import Model, RawRun, run_model
 from tests.builders import demand_scenario, stage
 from tests.conftest import shrink
+from tests.test_population import POP
 
 TOL_HOURS = 1e-9
 
@@ -116,3 +117,19 @@ def test_tandem_with_per_person_service_same_path() -> None:
         size="{values: [1, 3, 6]}",
     )
     assert_same_path(scenario, seed=3)
+
+
+def test_population_with_crackdown_diversion_and_backlog_same_path() -> None:
+    # all-FIFO crossings: journeys, convoys and diversions are handed over ahead of time
+    text = POP.replace(
+        "crossings:\n  gate:\n",
+        "crossings:\n  other:\n    stages:\n      desk: {servers: 3, service_minutes:"
+        " {per_household: {dist: exponential, mean: 20}}}\n"
+        "  gate:\n    closures: [{start: 2025-03-05, end: 2025-03-20}]\n"
+        "    divert: {to: other, patience_hours: 24, travel_hours: {dist: fixed, value: 10}}\n",
+    )
+    backlog = "crossings.gate.stages.desk.initial_backlog={households: 300, group: acc}"
+    scenario = parse_scenario(text, overrides=[backlog])
+    model = Model(scenario, 1)
+    assert all(crossing.deferred for crossing in model.crossings.values())
+    assert_same_path(scenario, seed=4)
