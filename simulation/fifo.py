@@ -9,7 +9,7 @@ server counts that change at dated breakpoints (opening hours, closures, staffin
 
 Such a stage needs no SimPy event of its own: the crossing schedules one event, the arrival at
 the next stage, at the computed end of service. The rules are those of
-:class:`simulation.crossing.Stage` (which serves priority queues and finite waiting areas),
+:class:`simulation.stage.Stage` (which serves priority queues and finite waiting areas),
 including its ``TIME_EPS`` rule near capacity changes; tests check that both give the same
 sample path.
 """
@@ -23,10 +23,10 @@ from heapq import heappush, heapreplace
 
 from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
+from simulation.schedules import TIME_EPS
 
 INF = float("inf")
 NAN = float("nan")
-TIME_EPS = 1e-9  # hours: the same tolerance as simulation.crossing.TIME_EPS
 
 
 class FifoStage:

@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 
 from simulation.crackdown import Crackdown
-from simulation.crossing import Crossing, Stage
+from simulation.crossing import Crossing
 from simulation.distributions import (
     ServiceClock,
     Stream,
@@ -51,6 +51,7 @@ from simulation.schedules import (
 )
 from simulation.schema import Scenario, ServiceTime
 from simulation.schema import Stage as StageSpec
+from simulation.stage import Stage
 
 MAX_DIVERSIONS = 3
 

@@ -21,6 +21,10 @@ from simulation.schema import (
     Scenario,
 )
 
+# hours (3.6 microseconds): within this of a capacity change the new capacity applies, since
+# sums of service times drift by rounding and a service due exactly at closing must not slip in
+TIME_EPS = 1e-9
+
 
 def day_index(scenario: Scenario, day: dt.date) -> int:
     """Days from the calendar start to ``day`` (may be negative or beyond the horizon)."""

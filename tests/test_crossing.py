@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simulation.crossing import Stage
 from simulation.distributions import ServiceClock
 from simulation.model import run_model
 from simulation.records import SERVED, UNSERVED
 from simulation.schema import Fixed
+from simulation.stage import Stage
 from tests.builders import demand_scenario, stage
 
 
