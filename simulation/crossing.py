@@ -48,9 +48,10 @@ class Crossing:
             self._tail -= 1
         self.deferred = self._tail == 0
         self._pending: list[list[tuple[float, int]]] = [[] for _ in self.stages]
-        self._served = [partial(self._after_service, k) for k in range(len(self.stages))]
+        self._join: list[Callable[[int, bool], None]] = []  # filled below; finishers use it
+        self._served = [self._finisher(k) for k in range(len(self.stages))]
         self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
-        self._join = [self._joiner(k) for k in range(len(self.stages))]
+        self._join.extend(self._joiner(k) for k in range(len(self.stages)))
 
     def enter(self, hh: int, first: int = 0, reserved: bool = False) -> None:
         """Household ``hh`` joins stage ``first`` now (``reserved``: its place is held)."""
@@ -105,20 +106,48 @@ class Crossing:
     def _after_fifo(self, k: int, event: Event) -> None:
         self.enter(event._value, k + 1)
 
-    def _after_service(self, k: int, event: Event) -> None:
-        stage, index = self.stages[k], event._value
-        assert isinstance(stage, Stage)
-        hh = stage.log.hh[index]
+    def _finisher(self, k: int) -> Callable[[Event], None]:
+        """The callback ending a visit to event-driven stage ``k``: free the server and move
+        on, or wait at the server while the next stage's waiting area is full."""
+        stage, env, joins = self.stages[k], self.env, self._join
+        if not isinstance(stage, Stage):
+            return self._never
+        release, visits = stage.release, stage.log.hh
         if k == self._last:
-            stage.release(index)
-            self._on_exit(hh, self.env._now)
-            return
+            on_exit = self._on_exit
+
+            def finish_last(event: Event) -> None:
+                index = event._value
+                release(index)
+                on_exit(visits[index], env._now)
+
+            return finish_last
         upcoming = self.stages[k + 1]
-        if isinstance(upcoming, Stage) and not upcoming.has_room():
-            upcoming.wait_for_room().callbacks.append(partial(self._after_block, k, index, hh))
-            return
-        stage.release(index)
-        self.enter(hh, k + 1)
+        if isinstance(upcoming, Stage) and upcoming.waiting_capacity is not None:
+            limited = upcoming
+
+            def finish_before_limit(event: Event) -> None:
+                index = event._value
+                hh = visits[index]
+                if not limited.has_room():
+                    blocked = partial(self._after_block, k, index, hh)
+                    limited.wait_for_room().callbacks.append(blocked)
+                    return
+                release(index)
+                joins[k + 1](hh, False)
+
+            return finish_before_limit
+
+        def finish(event: Event) -> None:
+            index = event._value
+            release(index)
+            joins[k + 1](visits[index], False)
+
+        return finish
+
+    @staticmethod
+    def _never(event: Event) -> None:
+        raise AssertionError("a FifoStage schedules no service events")
 
     def _after_block(self, k: int, index: int, hh: int, _: Event) -> None:
         stage = self.stages[k]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 import numpy as np
 
@@ -42,6 +43,23 @@ class StageLog:
         self.leave.append(leave)
         self.kind.append(kind)
         return len(self.hh) - 1
+
+    def served_adder(self) -> Callable[[int, float, float, float, float], int]:
+        """A fast :meth:`add` of a served visit: ``add(hh, arrive, start, end, leave) -> row``
+        (the buffers' appends bound once, for a stage that adds a row per visit)."""
+        hh, arrive, start = self.hh.append, self.arrive.append, self.start.append
+        end, leave, kind, rows = self.end.append, self.leave.append, self.kind.append, self.hh
+
+        def add(household: int, arrived: float, started: float, ended: float, left: float) -> int:
+            hh(household)
+            arrive(arrived)
+            start(started)
+            end(ended)
+            leave(left)
+            kind(SERVED)
+            return len(rows) - 1
+
+        return add
 
     def set_leave(self, index: int, time: float) -> None:
         """The household of visit ``index`` left its server at ``time``."""

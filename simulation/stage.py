@@ -19,7 +19,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from simulation.distributions import ServiceClock
-from simulation.records import SERVED, UNSERVED, StageLog
+from simulation.records import UNSERVED, StageLog
 from simulation.schedules import TIME_EPS
 
 INF = float("inf")
@@ -54,6 +54,7 @@ class Stage:
     ) -> None:
         self.env = env
         self.log = StageLog()
+        self._add = self.log.served_adder()
         self._clock = clock
         self._preset = preset_hours if preset_hours is not None else array("d")
         self._sizes = sizes
@@ -142,7 +143,7 @@ class Stage:
             hours = self._clock.hours(self._sizes[hh])
         # schedule the end of service the way simpy.Timeout schedules itself (once per visit)
         done._ok = True
-        done._value = self.log.add(hh, arrived, now, now + hours, SERVED, INF)
+        done._value = self._add(hh, arrived, now, now + hours, INF)
         self.env.schedule(done, NORMAL, hours)
 
     def _dispatch(self) -> None:
