@@ -30,7 +30,8 @@ class Crossing:
     (:meth:`close_books`), with no event at all. When every stage is a FifoStage
     (``deferred``), sources may hand over households that will arrive later
     (:meth:`enter_at`). ``on_exit(hh, hours)`` is called when a household leaves the last
-    stage, possibly at a time beyond the end of the run (or inf), which it must check.
+    stage during the run; ``on_exits(households, hours)`` reports a FIFO tail's last stage
+    when the run ends, including ends beyond the horizon (or inf), which it must drop.
     """
 
     def __init__(
@@ -38,10 +39,12 @@ class Crossing:
         env: simpy.Environment,
         stages: Sequence[Stage | FifoStage],
         on_exit: Callable[[int, float], None],
+        on_exits: Callable[[list[int], list[float]], None],
     ) -> None:
         self.env = env
         self.stages = list(stages)
         self._on_exit = on_exit
+        self._on_exits = on_exits
         self._last = len(self.stages) - 1
         self._tail = len(self.stages)
         while self._tail > 0 and isinstance(self.stages[self._tail - 1], FifoStage):
@@ -167,9 +170,7 @@ class Crossing:
             arrivals = arrivals[: bisect_left(arrivals, horizon, key=itemgetter(0))]
             ends = stage.serve(arrivals)
             if k == self._last:
-                exit_ = self._on_exit
-                for (_, hh), end in zip(arrivals, ends, strict=True):
-                    exit_(hh, end)
+                self._on_exits([hh for _, hh in arrivals], ends)
             else:
                 self._pending[k + 1].extend(
                     (end, hh) for (_, hh), end in zip(arrivals, ends, strict=True) if end < horizon

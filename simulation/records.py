@@ -102,6 +102,22 @@ class FlowLog:
         self.dst.append(dst)
         self.persons.append(persons)
 
+    def move_all(
+        self, time: np.ndarray, group: np.ndarray, src: int, dst: int, persons: np.ndarray
+    ) -> None:
+        """:meth:`move` for many transitions from ``src`` to ``dst`` at once."""
+        self.time.frombytes(np.asarray(time, dtype=np.float64).tobytes())
+        self.group.frombytes(np.asarray(group, dtype=np.int8).tobytes())
+        self.src.frombytes(np.full(len(time), src, dtype=np.int8).tobytes())
+        self.dst.frombytes(np.full(len(time), dst, dtype=np.int8).tobytes())
+        self.persons.frombytes(np.asarray(persons, dtype=np.int64).tobytes())
+
+    def exit_all(self, time: np.ndarray, hh: np.ndarray, crossing: int) -> None:
+        """:meth:`exit` for many households at once."""
+        self.exit_time.frombytes(np.asarray(time, dtype=np.float64).tobytes())
+        self.exit_hh.frombytes(np.asarray(hh, dtype=np.int64).tobytes())
+        self.exit_crossing.frombytes(np.full(len(time), crossing, dtype=np.int8).tobytes())
+
     def exit(self, time: float, hh: int, crossing: int) -> None:
         """Record a household completing the last stage of a crossing."""
         self.exit_time.append(time)
