@@ -8,11 +8,11 @@ stage with one) are :class:`~simulation.fifo.FifoStage`; the others are event-dr
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from operator import itemgetter
 
+import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
@@ -39,7 +39,7 @@ class Crossing:
         env: simpy.Environment,
         stages: Sequence[Stage | FifoStage],
         on_exit: Callable[[int, float], None],
-        on_exits: Callable[[list[int], list[float]], None],
+        on_exits: Callable[[np.ndarray, np.ndarray], None],
     ) -> None:
         self.env = env
         self.stages = list(stages)
@@ -50,7 +50,8 @@ class Crossing:
         while self._tail > 0 and isinstance(self.stages[self._tail - 1], FifoStage):
             self._tail -= 1
         self.deferred = self._tail == 0
-        self._pending: list[list[tuple[float, int]]] = [[] for _ in self.stages]
+        # arrivals kept for the FIFO tail: (hours, household) buffers per stage
+        self._pending = [(array("d"), array("q")) for _ in self.stages]
         self._join: list[Callable[[int, bool], None]] = []  # filled below; finishers use it
         self._served = [self._finisher(k) for k in range(len(self.stages))]
         self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
@@ -63,12 +64,14 @@ class Crossing:
     def enter_at(self, hh: int, hours: float) -> None:
         """Household ``hh`` will join the first stage at ``hours`` (only when ``deferred``)."""
         assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
-        self._pending[0].append((hours, hh))
+        self._pending[0][0].append(hours)
+        self._pending[0][1].append(hh)
 
     def enter_all_at(self, households: Iterable[int], hours: Iterable[float]) -> None:
         """:meth:`enter_at` for many households at once."""
         assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
-        self._pending[0].extend(zip(hours, households, strict=True))
+        self._pending[0][0].extend(hours)
+        self._pending[0][1].extend(households)
 
     def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
         """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""
@@ -84,10 +87,11 @@ class Crossing:
 
             return join_stage
         if k >= self._tail:
-            pending = self._pending[k].append
+            at, who = self._pending[k][0].append, self._pending[k][1].append
 
             def join_tail(hh: int, reserved: bool = False) -> None:
-                pending((env._now, hh))
+                at(env._now)
+                who(hh)
 
             return join_tail
         fifo, moved = stage.arrive, self._moved[k]
@@ -164,17 +168,21 @@ class Crossing:
         for k in range(self._tail, len(self.stages)):
             stage = self.stages[k]
             assert isinstance(stage, FifoStage)
-            arrivals = sorted(self._pending[k], key=itemgetter(0))
-            self._pending[k] = []
+            buffers = self._pending[k]
+            times, households = np.array(buffers[0]), np.array(buffers[1])
+            for buffer in buffers:  # the joiners hold these buffers: empty them in place
+                del buffer[:]
+            order = np.argsort(times, kind="stable")
             # an event-driven run stops before arrivals at the horizon or later
-            arrivals = arrivals[: bisect_left(arrivals, horizon, key=itemgetter(0))]
-            ends = stage.serve(arrivals)
+            cut = int(np.searchsorted(times[order], horizon, side="left"))
+            times, households = times[order][:cut], households[order][:cut]
+            ends = np.asarray(stage.serve(times.tolist(), households.tolist()))
             if k == self._last:
-                self._on_exits([hh for _, hh in arrivals], ends)
+                self._on_exits(households, ends)
             else:
-                self._pending[k + 1].extend(
-                    (end, hh) for (_, hh), end in zip(arrivals, ends, strict=True) if end < horizon
-                )
+                onward = ends < horizon
+                self._pending[k + 1][0].frombytes(ends[onward].tobytes())
+                self._pending[k + 1][1].frombytes(households[onward].tobytes())
 
     def close_books(self, horizon: float) -> None:
         """At the end of the run (``horizon`` hours), serve the FIFO tail and record every

@@ -61,18 +61,18 @@ class FifoStage:
 
         Arrivals must come in time order. The end is inf when no server ever takes it.
         """
-        return self.serve([(now, hh)])[0]
+        return self.serve([now], [hh])[0]
 
-    def serve(self, arrivals: Sequence[tuple[float, int]]) -> list[float]:
-        """Take households arriving at (hours, hh), in time order (and after any taken
+    def serve(self, times: Sequence[float], households: Sequence[int]) -> list[float]:
+        """Take ``households`` arriving at ``times`` (hours, in time order and after any taken
         before); return when each one's service ends (inf if no server ever takes it)."""
-        ends, preset, log = self._ends, self._preset, self.log
+        ends, preset = self._ends, self._preset
         drawn = len(preset)
-        add_hh, add_arrive, add_start = log.hh.append, log.arrive.append, log.start.append
-        add_end, add_leave, add_kind = log.end.append, log.leave.append, log.kind.append
+        starts: list[float] = []
         out: list[float] = []
+        never: list[int] = []  # positions of households no server ever takes
         last_start = self._last_start
-        for now, hh in arrivals:
+        for i, (now, hh) in enumerate(zip(times, households, strict=True)):
             t = now if now > last_start else last_start
             busy, servers = len(ends), self._segment_servers
             # the plain recursion while no capacity change is near; else the general search
@@ -82,7 +82,8 @@ class FifoStage:
                 replace = False
                 start = self._first_free(t)
                 if start == INF:
-                    log.add(hh, now, INF, INF, UNSERVED, INF)
+                    never.append(i)
+                    starts.append(INF)
                     out.append(INF)
                     continue
             last_start = start
@@ -94,15 +95,30 @@ class FifoStage:
                 heapreplace(ends, end)
             else:
                 heappush(ends, end)
-            add_hh(hh)
-            add_arrive(now)
-            add_start(start)
-            add_end(end)
-            add_leave(end)
-            add_kind(SERVED)
+            starts.append(start)
             out.append(end)
         self._last_start = last_start
+        self._record(times, households, starts, out, never)
         return out
+
+    def _record(
+        self,
+        times: Sequence[float],
+        households: Sequence[int],
+        starts: list[float],
+        ends: list[float],
+        never: list[int],
+    ) -> None:
+        """Append the visits to the log in one go (the server is freed at the end)."""
+        log, first = self.log, len(self.log)
+        log.hh.extend(households)
+        log.arrive.extend(times)
+        log.start.extend(starts)
+        log.end.extend(ends)
+        log.leave.extend(ends)
+        log.kind.extend(array("b", [SERVED]) * len(starts))
+        for i in never:
+            log.kind[first + i] = UNSERVED
 
     def _first_free(self, t: float) -> float:
         """The first time from ``t`` on at which a server is free to start (inf if never)."""
