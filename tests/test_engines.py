@@ -133,3 +133,33 @@ def test_population_with_crackdown_diversion_and_backlog_same_path() -> None:
     model = Model(scenario, 1)
     assert all(crossing.deferred for crossing in model.crossings.values())
     assert_same_path(scenario, seed=4)
+
+
+FIFO_THEN_PRIORITY = """      screening:
+        servers: 2
+        service_minutes: {per_household: {dist: exponential, mean: 9.0}}
+      triage:
+        servers: 2
+        service_minutes: {per_household: {dist: gamma, mean: 10.0, sd: 5.0}}
+      registration:
+        servers: 3
+        service_minutes: {per_household: {dist: exponential, mean: 12.0}}
+        priority: [vulnerable]
+      cash:
+        servers: 2
+        service_minutes: {per_household: {dist: fixed, value: 7.0}}
+"""
+
+
+def test_fifo_stages_ahead_of_an_event_driven_stage_same_path() -> None:
+    # screening and triage are FIFO stages that hand over by events; cash is the FIFO tail
+    scenario = demand_scenario(
+        220,
+        FIFO_THEN_PRIORITY,
+        end="2025-01-08",
+        crossing="    closures: [{start: 2025-01-03, end: 2025-01-03}]",
+        overrides=("demand.0.vulnerable_share=0.3",),
+    )
+    kinds = [type(s).__name__ for s in Model(scenario, 1).stages["gate"]]
+    assert kinds == ["FifoStage", "FifoStage", "Stage", "FifoStage"]
+    assert_same_path(scenario, seed=8)
