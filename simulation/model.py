@@ -350,25 +350,36 @@ class Model:
     def voluntary_departures(self, group: str) -> Generator[simpy.Event, Any, None]:
         """Each day at 00:00, start the journeys of the group's households leaving that day."""
         draw = self.draws[group]
-        first, gi = self.first_id[group], self.group_index[group]
         order = np.argsort(draw.depart_hours, kind="stable")
-        times_all, travel = draw.depart_hours.tolist(), draw.travel_hours.tolist()
         times = draw.depart_hours[order]
         day_ends = np.searchsorted(times, 24.0 * np.arange(1, self.scenario.days + 1))
         begin = 0
         for day, end in enumerate(day_ends.tolist()):
             if day > 0:
                 yield self.env.timeout(24.0 * day - self.env.now)
-            for k in order[begin:end].tolist():
-                self._set_off(group, first + k, gi, float(times_all[k]), float(travel[k]))
+            self._set_off(group, order[begin:end])
             begin = end
 
-    def _set_off(self, group: str, hh: int, gi: int, depart: float, travel: float) -> None:
-        if self.status[hh] != HOME:
+    def _set_off(self, group: str, leaving: np.ndarray) -> None:
+        """Start the journeys of the group's households ``leaving`` (positions in its draw)
+        today, those still at home."""
+        draw, first, status = self.draws[group], self.first_id[group], self.status
+        home = np.asarray([k for k in leaving.tolist() if status[first + k] == HOME], dtype=int)
+        if len(home) == 0:
             return
-        self.leave_home(group, hh)
-        self.flows.move(depart, gi, IN_PAKISTAN, TRAVELLING, self.hh.size[hh])
-        self.journey(hh, depart - self.env.now + travel, self.hh.crossing[hh])
+        ids = (first + home).tolist()
+        for hh in ids:
+            status[hh] = GONE
+        self.at_home[group] -= len(ids)
+        depart = draw.depart_hours[home]
+        gi = self.group_index[group]
+        self.flows.move_all(
+            depart, np.full(len(ids), gi), IN_PAKISTAN, TRAVELLING, draw.sizes[home]
+        )
+        crossing = self.hh.crossing
+        delays = (depart - self.env.now + draw.travel_hours[home]).tolist()
+        for hh, delay in zip(ids, delays, strict=True):
+            self.journey(hh, delay, crossing[hh])
 
     def leave_home(self, group: str, hh: int, status: int = GONE) -> None:
         """Mark a household as no longer at home (gone, or arrested)."""
