@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/run.py            # full benchmark (~8 minutes on 2 idle cores)
+    .venv/bin/python benchmarks/run.py            # full benchmark (~4 minutes on 2 idle cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke version (~40 s), writes quick.json
     .venv/bin/python benchmarks/run.py --only 2   # one section; --repeats N for more runs
 
