@@ -130,6 +130,8 @@ class Model:
         self.population_households = len(self.hh.size)
         self.status = [HOME] * len(self.hh.size)
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
+        # per crossing, each stage's up-front service hours, their distribution and stream
+        self._presets: dict[str, list[tuple[array, ServiceTime, np.random.Generator]]] = {}
         self.stages = self._build_stages()
         self.crossings = {
             name: Crossing(self.env, stages, self._exit_recorder(ci), partial(self._exited, ci))
@@ -156,7 +158,6 @@ class Model:
     # ------------------------------------------------------------------ build
     def _build_stages(self) -> dict[str, list[Stage | FifoStage]]:
         stages: dict[str, list[Stage | FifoStage]] = {}
-        self._presets: dict[str, list[tuple[array, ServiceTime, np.random.Generator]]] = {}
         for cname, crossing in self.scenario.crossings.items():
             specs = list(crossing.stages.items())
             stages[cname] = []
@@ -299,8 +300,9 @@ class Model:
         self.crossings[name].enter(hh)
 
     def _exit_recorder(self, crossing: int) -> Callable[[int, float], None]:
-        """The function recording a household leaving the last stage of ``crossing``."""
-        horizon, mode, group, size = self.horizon, self.hh.mode, self.hh.group, self.hh.size
+        """The function recording a household leaving the last stage of ``crossing`` during
+        the run (a FIFO tail reports its exits after the run, to :meth:`_exited`)."""
+        mode, group, size = self.hh.mode, self.hh.group, self.hh.size
         move, f = self.flows.move, self.flows
         exit_time, exit_hh, exit_crossing = (
             f.exit_time.append,
@@ -309,8 +311,6 @@ class Model:
         )
 
         def returned(hh: int, hours: float) -> None:
-            if hours >= horizon:  # not reached within the run
-                return
             if mode[hh] != DIRECT:
                 move(hours, group[hh], AT_CROSSING, RETURNED, size[hh])
             exit_time(hours)
@@ -397,10 +397,8 @@ class Model:
         crossing = self.crossing_names.index(spec.crossing)
         hours = spec.arrival_hours
         window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
-        env, join = self.env, self.crossings[spec.crossing].joiner()
-        diverts = spec.crossing in self._divert_to
-        target = self.crossings[spec.crossing]
-        deferred = target.deferred
+        env, target = self.env, self.crossings[spec.crossing]
+        join, diverts = target.joiner(), spec.crossing in self._divert_to
         for day, rate in enumerate(rates.tolist()):
             if day > 0:
                 yield env.timeout(24.0 * day - env.now)
@@ -413,12 +411,8 @@ class Model:
             first = self.hh.add(sizes, gi, DIRECT, np.full(n, crossing), vulnerable)
             self.refresh_ranks(range(first, first + n))
             self._preset_more(spec.crossing, first, sizes)
-            if deferred and not diverts:  # an all-FIFO crossing takes the day's arrivals now
+            if target.deferred and not diverts:  # all-FIFO: it takes the day's arrivals now
                 target.enter_all_at(range(first, first + n), (24.0 * day + offsets).tolist())
-                continue
-            if deferred:
-                for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
-                    self.journey(hh, at - env._now, crossing)
                 continue
             for hh, at in enumerate((24.0 * day + offsets).tolist(), start=first):
                 yield env.timeout(at - env._now)
