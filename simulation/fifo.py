@@ -8,7 +8,9 @@ servers. That is the Kiefer-Wolfowitz recursion over a heap of service end times
 server counts that change at dated breakpoints (opening hours, closures, staffing).
 
 Such a stage needs no SimPy event of its own: the crossing schedules one event, the arrival at
-the next stage, at the computed end of service. The rules are those of
+the next stage, at the computed end of service; at the end of a crossing (its *FIFO tail*) not
+even that, as the arrivals are kept and served in one pass when the run ends
+(:class:`simulation.crossing.Crossing`). The rules are those of
 :class:`simulation.stage.Stage` (which serves priority queues and finite waiting areas),
 including its ``TIME_EPS`` rule near capacity changes; tests check that both give the same
 sample path.
@@ -16,10 +18,9 @@ sample path.
 
 from __future__ import annotations
 
-import heapq
 from array import array
 from collections.abc import Sequence
-from heapq import heappush, heapreplace
+from heapq import heappop, heappush, heapreplace
 
 from simulation.distributions import ServiceClock
 from simulation.records import SERVED, UNSERVED, StageLog
@@ -35,8 +36,6 @@ class FifoStage:
     ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``preset_hours``
     holds service times drawn up front by household id (NaN where none was drawn).
     """
-
-    waiting_capacity = None  # households; a FIFO stage with a limit uses the event engine
 
     def __init__(
         self,
@@ -125,13 +124,13 @@ class FifoStage:
         ends, times = self._ends, self._times
         while True:
             while ends and ends[0] <= t:
-                heapq.heappop(ends)
+                heappop(ends)
             k = self._segment
             while times[k + 1] <= t:
                 k += 1
             self._segment = k
-            self._segment_servers, self._upcoming = self._servers[k], times[k + 1]
             upcoming = times[k + 1]
+            self._segment_servers, self._upcoming = self._servers[k], upcoming
             # within TIME_EPS of a capacity change, the new capacity applies (as in Stage)
             servers = self._servers[k + 1] if upcoming - t <= TIME_EPS else self._servers[k]
             if len(ends) < servers:
