@@ -23,8 +23,7 @@ from simulation.stage import INF, Stage
 class Crossing:
     """A crossing's stages in order, passed by each household one after the other.
 
-    Households move on from the callback of the event that ends their visit, so a crossing
-    costs no process per household. The *FIFO tail* (the stages from the last event-driven
+    The *FIFO tail* (the stages from the last event-driven
     :class:`Stage` on, all :class:`FifoStage`) reacts to nothing and nothing reacts to it: its
     arrivals are kept in time order and served by the recursion when the run ends
     (:meth:`close_books`), with no event at all. When every stage is a FifoStage
