@@ -571,10 +571,12 @@ def _in_arrival_order(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in log.items()}
 
 
+@pytest.mark.parametrize("lookahead", [True, False], ids=["fifo-recursion", "event-driven"])
 @pytest.mark.parametrize("name", list(PATH_CASES))
-def test_start_times_equal_the_kiefer_wolfowitz_recursion(name: str) -> None:
+def test_start_times_equal_the_kiefer_wolfowitz_recursion(name: str, lookahead: bool) -> None:
+    # both stage engines, each against the recursion written here independently
     case = PATH_CASES[name]
-    raw = run_model(case.scenario, seed=7)
+    raw = run_model(case.scenario, seed=7, lookahead=lookahead)
     for stage_name, calendar in case.calendars.items():
         log = _in_arrival_order(raw.stage_logs[("gate", stage_name)])
         served = log["kind"] == SERVED
