@@ -132,6 +132,9 @@ class Model:
         self.at_home = {g: len(d.sizes) for g, d in self.draws.items()}
         # per crossing, each stage's up-front service hours, their distribution and stream
         self._presets: dict[str, list[tuple[array, ServiceTime, np.random.Generator]]] = {}
+        # the population's household sizes and crossings, as arrays once for all stages
+        self._population_sizes = np.asarray(self.hh.size, dtype=np.int64)
+        self._population_routes = np.asarray(self.hh.crossing, dtype=np.int64)
         self.stages = self._build_stages()
         self.crossings = {
             name: Crossing(self.env, stages, self._exit_recorder(ci), partial(self._exited, ci))
@@ -193,8 +196,8 @@ class Model:
         """Service times (hours) drawn up front for the population households routed to this
         crossing; NaN for the others (drawn when served)."""
         ci = self.crossing_names.index(crossing)
-        sizes = np.asarray(self.hh.size[: self.population_households])
-        routed = np.asarray(self.hh.crossing[: self.population_households]) == ci
+        sizes, routes = self._population_sizes, self._population_routes
+        routed = routes == ci
         hours = np.full(len(sizes), np.nan)
         hours[routed] = service_hours(
             service.per_household, service.per_person, sizes[routed], self.new_rng()
