@@ -128,6 +128,8 @@ def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation and Student-t 95% CI of each outcome across replications.
 
     ``n`` counts replications with a value (a date never reached is NaN and not counted).
+    Every outcome is a count, a duration or a day number, so the interval is cut at 0 (a mean
+    that cannot be negative lies in the cut interval whenever it lies in the whole one).
     """
     grouped = outcomes.groupby(KEYS, sort=False)["value"]
     stats = grouped.agg(["mean", "std", "count"]).reset_index()
@@ -137,7 +139,7 @@ def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
         * stats["sd"]
         / np.sqrt(stats["n"].clip(lower=1))
     )
-    stats["ci_low"] = stats["mean"] - half
+    stats["ci_low"] = (stats["mean"] - half).clip(lower=0.0)
     stats["ci_high"] = stats["mean"] + half
     stats["unit"] = stats["outcome"].map(UNITS).fillna("")
     return stats[[*KEYS, "mean", "ci_low", "ci_high", "sd", "n", "unit"]]

@@ -129,3 +129,22 @@ def test_with_dates_converts_only_day_outcomes():
     out = with_dates(summary, dt.date(2025, 2, 1))
     assert out["mean_date"].iloc[0] == pd.Timestamp("2025-03-13")
     assert pd.isna(out["mean_date"].iloc[1])
+
+
+def test_summary_interval_is_cut_at_zero_for_small_counts():
+    values = [0.0, 0.0, 0.0, 12.0]  # persons queued overnight in four replications
+    frame = pd.DataFrame(
+        {
+            "replication": range(4),
+            "outcome": "persons_queued_overnight",
+            "crossing": "gate",
+            "stage": "desk",
+            "group": "",
+            "mode": "",
+            "value": values,
+        }
+    )
+    row = summarise(frame).iloc[0]
+    half = stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
+    assert 3.0 - half < 0  # the plain t-interval would reach below zero
+    assert row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(3.0 + half)
