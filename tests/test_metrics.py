@@ -30,37 +30,31 @@ def test_level_carries_across_midnight():
     assert list(level_at(t, lv, np.array([0.0, 20.0, 24.0, 49.0, 50.0]))) == [0, 3, 3, 3, 0]
 
 
-def test_summary_mean_and_t_interval():
-    values = [10.0, 12.0, 14.0, 16.0]
-    frame = pd.DataFrame(
+def _one_outcome(values: list[float], outcome: str = "x", group: str = "") -> pd.DataFrame:
+    """Long-format outcomes of one outcome over replications 0, 1, ..."""
+    return pd.DataFrame(
         {
-            "replication": range(4),
-            "outcome": "x",
+            "replication": range(len(values)),
+            "outcome": outcome,
             "crossing": "",
             "stage": "",
-            "group": "",
+            "group": group,
             "mode": "",
             "value": values,
         }
     )
-    row = summarise(frame).iloc[0]
+
+
+def test_summary_mean_and_t_interval():
+    values = [10.0, 12.0, 14.0, 16.0]
+    row = summarise(_one_outcome(values)).iloc[0]
     half = stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
     assert row["mean"] == 13.0 and row["n"] == 4
     assert row["ci_low"] == pytest.approx(13 - half) and row["ci_high"] == pytest.approx(13 + half)
 
 
 def test_summary_ignores_never_reached_dates_in_n():
-    frame = pd.DataFrame(
-        {
-            "replication": [0, 1, 2],
-            "outcome": "days_to_90pct_left",
-            "crossing": "",
-            "stage": "",
-            "group": "acc",
-            "mode": "",
-            "value": [40.0, np.nan, 44.0],
-        }
-    )
+    frame = _one_outcome([40.0, np.nan, 44.0], "days_to_90pct_left", group="acc")
     row = summarise(frame).iloc[0]
     assert row["n"] == 2 and row["mean"] == 42.0
 
@@ -133,18 +127,7 @@ def test_with_dates_converts_only_day_outcomes():
 
 def test_summary_interval_is_cut_at_zero_for_small_counts():
     values = [0.0, 0.0, 0.0, 12.0]  # persons queued overnight in four replications
-    frame = pd.DataFrame(
-        {
-            "replication": range(4),
-            "outcome": "persons_queued_overnight",
-            "crossing": "gate",
-            "stage": "desk",
-            "group": "",
-            "mode": "",
-            "value": values,
-        }
-    )
-    row = summarise(frame).iloc[0]
+    row = summarise(_one_outcome(values, "persons_queued_overnight")).iloc[0]
     half = stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
     assert 3.0 - half < 0  # the plain t-interval would reach below zero
     assert row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(3.0 + half)
