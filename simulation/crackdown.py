@@ -90,7 +90,7 @@ class Crackdown:
             pointer += 1
             taken.append(hh)
             budget -= size
-            m.leave_home(group, hh, ARRESTED)
+            m.leave_home(group, [hh], ARRESTED)
             m.hh.mode[hh] = DEPORTED
             self.held_persons += size
             m.flows.move(now, gi, IN_PAKISTAN, DETAINED, size)

@@ -262,9 +262,7 @@ class Model:
         at = self.env._now + delay  # as SimPy would schedule it
         if target.deferred and self._diversion_wait(crossing, at) is None:
             if at < self.horizon:
-                if self.hh.mode[hh] != DIRECT:
-                    persons = self.hh.size[hh]
-                    self.flows.move(at, self.hh.group[hh], TRAVELLING, AT_CROSSING, persons)
+                self._reached(hh, at)
                 target.enter_at(hh, at)
             return
         arrival = self.env.timeout(delay, (hh, crossing))
@@ -272,14 +270,16 @@ class Model:
 
     def _arrive(self, event: simpy.Event) -> None:
         hh, crossing = event._value
-        if self.hh.mode[hh] != DIRECT:
-            self.flows.move(
-                self.env._now, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh]
-            )
+        self._reached(hh, self.env._now)
         if self._diversion_wait(crossing) is None:
             self.crossings[self.crossing_names[crossing]].enter(hh)
         else:
             self.env.process(self._divert(hh, crossing))
+
+    def _reached(self, hh: int, hours: float) -> None:
+        """Record household ``hh`` reaching a crossing at ``hours`` (direct demand untracked)."""
+        if self.hh.mode[hh] != DIRECT:
+            self.flows.move(hours, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh])
 
     def _divert(self, hh: int, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Wait out the patience at a closed crossing and go on to the next one, then join."""
@@ -297,8 +297,7 @@ class Model:
             if tracked:
                 self.flows.move(env.now, group, AT_CROSSING, TRAVELLING, persons)
             yield env.timeout(self._divert_travel[name]())
-            if tracked:
-                self.flows.move(env.now, group, TRAVELLING, AT_CROSSING, persons)
+            self._reached(hh, env.now)
             name = self.crossing_names[crossing]
         self.crossings[name].enter(hh)
 
@@ -371,9 +370,7 @@ class Model:
         if len(home) == 0:
             return
         ids = (first + home).tolist()
-        for hh in ids:
-            status[hh] = GONE
-        self.at_home[group] -= len(ids)
+        self.leave_home(group, ids)
         depart = draw.depart_hours[home]
         gi = self.group_index[group]
         self.flows.move_all(
@@ -384,10 +381,11 @@ class Model:
         for hh, delay in zip(ids, delays, strict=True):
             self.journey(hh, delay, crossing[hh])
 
-    def leave_home(self, group: str, hh: int, status: int = GONE) -> None:
-        """Mark a household as no longer at home (gone, or arrested)."""
-        self.status[hh] = status
-        self.at_home[group] -= 1
+    def leave_home(self, group: str, households: list[int], status: int = GONE) -> None:
+        """Mark households as no longer at home (gone, or arrested)."""
+        for hh in households:
+            self.status[hh] = status
+        self.at_home[group] -= len(households)
 
     def direct_demand(self, index: int) -> Generator[simpy.Event, Any, None]:
         """Poisson arrivals at a crossing from a dated daily rate; one day is drawn at a time."""
@@ -448,7 +446,7 @@ class Model:
             if len(ids) >= backlog.households:
                 break
             if self.status[hh] == HOME:
-                self.leave_home(group, hh)
+                self.leave_home(group, [hh])
                 self.hh.crossing[hh] = self.crossing_names.index(crossing)
                 ids.append(hh)
         persons = sum(self.hh.size[h] for h in ids)
