@@ -66,9 +66,9 @@ from simulation import (  # noqa: E402
     run_replications,
     simulate,
 )
-from simulation.model import RawRun, run_model  # noqa: E402
-from simulation.records import SERVED  # noqa: E402
-from simulation.schema import Calendar, Scenario  # noqa: E402
+from simulation.engine.records import SERVED, RawRun  # noqa: E402
+from simulation.engine.run import run_model  # noqa: E402
+from simulation.scenario.schema import Calendar, Scenario  # noqa: E402
 
 FULLSCALE = ROOT / "scenarios" / "benchmark_fullscale.yaml"
 DEFAULT = ROOT / "scenarios" / "torkham_2025_acc.yaml"

@@ -8,11 +8,16 @@ Typical use::
     results.summary
 """
 
-from simulation.experiments import compare, replication_seeds, run_replications, simulate
+from simulation.experiments.replications import (
+    compare,
+    replication_seeds,
+    run_replications,
+    simulate,
+)
+from simulation.outputs.summary import outcomes, summarise
 from simulation.results import Results, read_results, write_results
 from simulation.scenario import ScenarioError, load_scenario, parse_scenario
-from simulation.schema import Scenario
-from simulation.summary import outcomes, summarise
+from simulation.scenario.schema import Scenario
 
 __all__ = [
     "Results",

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulation.outputs.summary import DAY_UNIT
 from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
-from simulation.summary import DAY_UNIT
 
 EXIT_BAD_INPUT = 2
 
@@ -55,7 +55,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from simulation.experiments import run_replications
+    from simulation.experiments.replications import run_replications
     from simulation.results import write_results
 
     scenario = load_scenario(args.scenario, args.overrides)

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulation.records import STATES
+from simulation.engine.records import STATES
 
 
 def _axes(ax: Axes | None) -> tuple[Figure, Axes]:

@@ -7,7 +7,7 @@ fewer services are in progress than servers are available, where
 * a service in progress occupies its server until its end, even past closing time;
 * the servers available at ``t`` come from :class:`Calendar` (daily opening window, closed days,
   servers per day), written here from the test's own parameters and deliberately not from
-  :func:`simulation.schedules.capacity_breakpoints`;
+  :func:`simulation.scenario.calendar.capacity_breakpoints`;
 * nothing starts at or after the horizon (such households get ``inf``).
 
 With a constant number of servers ``c`` open around the clock this is the textbook recursion:

@@ -12,9 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from simulation import load_scenario, simulate
-from simulation.analytic import service_moments_hours
+from simulation.outputs.analytic import service_moments_hours
 from simulation.plots import plot_queues, plot_returns, plot_stocks
-from simulation.schema import Exponential, Fixed, ServiceTime
+from simulation.scenario.schema import Exponential, Fixed, ServiceTime
 from simulation.theory import mmc
 from tests.builders import demand_scenario
 

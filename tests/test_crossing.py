@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simulation.distributions import ServiceClock
-from simulation.model import run_model
-from simulation.records import SERVED, UNSERVED
-from simulation.schema import Fixed
-from simulation.stage import Stage
+from simulation.engine.records import SERVED, UNSERVED
+from simulation.engine.run import run_model
+from simulation.engine.sampling import ServiceClock
+from simulation.engine.stages.events import Stage
+from simulation.scenario.schema import Fixed
 from tests.builders import demand_scenario, stage
 
 

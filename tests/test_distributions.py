@@ -6,17 +6,22 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.distributions import (
+from simulation.engine.sampling import (
     ServiceClock,
     Stream,
     household_sizes,
-    mean_household_size,
-    mean_of,
     sample,
     service_hours,
-    variance_of,
 )
-from simulation.schema import Empirical, Exponential, Fixed, Gamma, HouseholdSize, LogNormal
+from simulation.scenario.moments import mean_household_size, mean_of, variance_of
+from simulation.scenario.schema import (
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    HouseholdSize,
+    LogNormal,
+)
 
 N = 200_000
 SPECS = [

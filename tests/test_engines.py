@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from simulation import Scenario, parse_scenario
-from simulation.fifo import FifoStage
-from simulation.model import Model, RawRun, run_model
+from simulation.engine.records import RawRun
+from simulation.engine.run import Model, run_model
+from simulation.engine.stages.fifo import FifoStage
 from tests.builders import demand_scenario, stage
 from tests.conftest import shrink
 from tests.test_population import POP

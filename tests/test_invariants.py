@@ -7,9 +7,9 @@ import pandas as pd
 import pandas.testing as pdt
 
 from simulation import simulate
-from simulation.metrics import returns as returns_frame
-from simulation.model import run_model
-from simulation.records import STATES
+from simulation.engine.records import STATES
+from simulation.engine.run import run_model
+from simulation.outputs.frames import returns as returns_frame
 from tests.conftest import shrink
 
 

@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.metrics import daily_mean_max, level_at, step_function
-from simulation.summary import days_to_leave, peak_daily_crossings, returned_persons, summarise
+from simulation.outputs.frames import daily_mean_max, level_at, step_function
+from simulation.outputs.summary import (
+    days_to_leave,
+    peak_daily_crossings,
+    returned_persons,
+    summarise,
+)
 
 
 def test_step_function_orders_departures_before_arrivals_at_ties():
@@ -111,7 +116,7 @@ def test_days_to_leave_finds_the_first_day_at_or_past_the_share():
 def test_with_dates_converts_only_day_outcomes():
     import datetime as dt
 
-    from simulation.summary import with_dates
+    from simulation.outputs.summary import with_dates
 
     summary = pd.DataFrame(
         {

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from simulation import parse_scenario, simulate
-from simulation.model import run_model
-from simulation.population import departure_hours, split_persons
-from simulation.records import DETAINED, IN_PAKISTAN
-from simulation.schedules import crackdown_days, voluntary_hazard
+from simulation.engine.population import departure_hours, split_persons
+from simulation.engine.records import DETAINED, IN_PAKISTAN
+from simulation.engine.run import run_model
+from simulation.scenario.calendar import crackdown_days, voluntary_hazard
 
 POP = """
 name: pop

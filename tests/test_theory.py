@@ -36,10 +36,10 @@ import yaml
 from scipy import stats
 
 from simulation import Scenario, parse_scenario, simulate
-from simulation.experiments import replication_seeds
-from simulation.metrics import daily_stage, hourly_queue
-from simulation.model import RawRun, run_model
-from simulation.records import SERVED, UNSERVED
+from simulation.engine.records import SERVED, UNSERVED, RawRun
+from simulation.engine.run import run_model
+from simulation.experiments.replications import replication_seeds
+from simulation.outputs.frames import daily_stage, hourly_queue
 from simulation.theory import erlang_c, jackson_tandem, mg1, mmc
 from tests.conftest import shrink
 from tests.recursion import Calendar, constant_servers_start_times, start_times

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.scenario.load import ScenarioError, load_scenario
 
 BASE = """\
 name: mini
@@ -480,7 +480,7 @@ CASES = [
         "crossings.spare.stages",
         "expected at least 1 entry (got {})",
     ),
-    # cross-field rules (simulation.checks)
+    # cross-field rules (simulation.scenario.rules)
     (
         "calendar_end_before_start",
         "  end: 2025-01-31",

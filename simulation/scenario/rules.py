@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.schema import CrackdownChange, Population, Scenario
+from simulation.scenario.schema import CrackdownChange, Population, Scenario
 
 SHARE_TOLERANCE = 1e-6
 

@@ -2,7 +2,7 @@
 
 Field names carry their units (``rate_per_day``, ``travel_hours``, ``service_minutes``). Structural
 and per-field rules live here; rules that relate several fields (shares summing to one, names that
-must exist elsewhere, dates inside the calendar) live in :mod:`simulation.checks`.
+must exist elsewhere, dates inside the calendar) live in :mod:`simulation.scenario.rules`.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from simulation import metrics
-from simulation.analytic import add_analytic_waits
-from simulation.model import run_model
+from simulation.engine.run import run_model
+from simulation.outputs import frames as metrics
+from simulation.outputs.analytic import add_analytic_waits
+from simulation.outputs.summary import outcomes, summarise, with_dates
 from simulation.results import FRAMES, Results
-from simulation.schema import Scenario
-from simulation.summary import outcomes, summarise, with_dates
+from simulation.scenario.schema import Scenario
 
 
 def replication_seeds(seed: int, replications: int) -> list[int]:

@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from simulation.distributions import mean_of, variance_of
-from simulation.schedules import open_hours_by_day, servers_by_day
-from simulation.schema import Scenario, ServiceTime
+from simulation.scenario.calendar import open_hours_by_day, servers_by_day
+from simulation.scenario.moments import mean_of, variance_of
+from simulation.scenario.schema import Scenario, ServiceTime
 from simulation.theory import mgc
 
 

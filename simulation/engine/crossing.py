@@ -2,8 +2,8 @@
 
 Households move on from the callback of the event that ends their visit, so a crossing costs no
 process per household. Stages that serve in arrival order with no waiting limit (and feed no
-stage with one) are :class:`~simulation.fifo.FifoStage`; the others are event-driven
-:class:`~simulation.stage.Stage`.
+stage with one) are :class:`~simulation.engine.stages.fifo.FifoStage`; the others are event-driven
+:class:`~simulation.engine.stages.events.Stage`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
-from simulation.fifo import FifoStage
-from simulation.stage import INF, Stage
+from simulation.engine.stages.events import INF, Stage
+from simulation.engine.stages.fifo import FifoStage
 
 
 class Crossing:

@@ -10,16 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from simulation.checks import Problem
-from simulation.schema import Distribution, Scenario, TimelineEvent
+from simulation.scenario.rules import Problem
+from simulation.scenario.schema import Distribution, Scenario, TimelineEvent
 
 Path_ = tuple[str | int, ...]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``str()`` is one line: file, line, key, what is wrong."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = list(lines)
+        extra = f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""
+        super().__init__(self.lines[0] + extra)
 
 
 @dataclass(frozen=True)

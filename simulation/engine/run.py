@@ -3,9 +3,9 @@
 Households are the moving entity. A household's journey to its crossing is one scheduled
 arrival event, set on the day it sets off; a household that finds its crossing closed gets a
 short process to wait out its patience and divert. The crossing then moves it through its
-stages by event callbacks (:class:`simulation.crossing.Crossing`). Direct demand arrives from
+stages by event callbacks (:class:`simulation.engine.crossing.Crossing`). Direct demand arrives from
 one process per demand line. Arrests, holding and deportation convoys are daily processes of
-the crackdown (:mod:`simulation.crackdown`).
+the crackdown (:mod:`simulation.engine.crackdown`).
 """
 
 from __future__ import annotations
@@ -21,18 +21,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulation.crackdown import Crackdown
-from simulation.crossing import Crossing
-from simulation.distributions import (
-    ServiceClock,
-    Stream,
-    household_sizes,
-    mean_household_size,
-    service_hours,
-)
-from simulation.fifo import FifoStage
-from simulation.population import draw_group, draw_sizes
-from simulation.records import (
+from simulation.engine.crackdown import Crackdown
+from simulation.engine.crossing import Crossing
+from simulation.engine.population import draw_group, draw_sizes
+from simulation.engine.records import (
     AT_CROSSING,
     DEPORTED,
     DIRECT,
@@ -44,34 +36,26 @@ from simulation.records import (
     TRAVELLING,
     VOLUNTARY,
     FlowLog,
+    RawRun,
 )
-from simulation.schedules import (
+from simulation.engine.sampling import (
+    ServiceClock,
+    Stream,
+    household_sizes,
+    service_hours,
+)
+from simulation.engine.stages.events import Stage
+from simulation.engine.stages.fifo import FifoStage
+from simulation.scenario.calendar import (
     capacity_breakpoints,
     closure_intervals,
     step_rates,
 )
-from simulation.schema import Scenario, ServiceTime
-from simulation.schema import Stage as StageSpec
-from simulation.stage import Stage
+from simulation.scenario.moments import mean_household_size
+from simulation.scenario.schema import Scenario, ServiceTime
+from simulation.scenario.schema import Stage as StageSpec
 
 MAX_DIVERSIONS = 3
-
-
-@dataclass
-class RawRun:
-    """What one replication recorded, before any summarising."""
-
-    scenario: Scenario
-    seed: int
-    sizes: np.ndarray
-    group: np.ndarray
-    mode: np.ndarray
-    stage_logs: dict[tuple[str, str], dict[str, np.ndarray]]
-    flows: dict[str, np.ndarray]
-    exits: dict[str, np.ndarray]
-    initial: dict[str, dict[int, int]]
-    closures: dict[str, list[tuple[float, float]]]
-    events: int
 
 
 @dataclass

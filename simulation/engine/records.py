@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+
+from simulation.scenario.schema import Scenario
 
 # where a person is (stocks); transitions move persons between these
 IN_PAKISTAN, DETAINED, TRAVELLING, AT_CROSSING, RETURNED = range(5)
@@ -136,3 +139,20 @@ class FlowLog:
             "hh": _view(self.exit_hh),
             "crossing": _view(self.exit_crossing),
         }
+
+
+@dataclass
+class RawRun:
+    """What one replication recorded, before any summarising."""
+
+    scenario: Scenario
+    seed: int
+    sizes: np.ndarray
+    group: np.ndarray
+    mode: np.ndarray
+    stage_logs: dict[tuple[str, str], dict[str, np.ndarray]]
+    flows: dict[str, np.ndarray]
+    exits: dict[str, np.ndarray]
+    initial: dict[str, dict[int, int]]
+    closures: dict[str, list[tuple[float, float]]]
+    events: int

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from simulation.distributions import Stream
-from simulation.records import ARRESTED, DEPORTED, DETAINED, HOME, IN_PAKISTAN, TRAVELLING
-from simulation.schedules import arrest_capacity_by_day, arrest_rate_by_day, crackdown_days
+from simulation.engine.records import ARRESTED, DEPORTED, DETAINED, HOME, IN_PAKISTAN, TRAVELLING
+from simulation.engine.sampling import Stream
+from simulation.scenario.calendar import arrest_capacity_by_day, arrest_rate_by_day, crackdown_days
 
 if TYPE_CHECKING:
-    from simulation.model import Model
+    from simulation.engine.run import Model
 
 
 class Crackdown:

@@ -10,8 +10,9 @@ server counts that change at dated breakpoints (opening hours, closures, staffin
 Such a stage needs no SimPy event of its own: the crossing schedules one event, the arrival at
 the next stage, at the computed end of service; at the end of a crossing (its *FIFO tail*) not
 even that, as the arrivals are kept and served in one pass when the run ends
-(:class:`simulation.crossing.Crossing`). The rules are those of
-:class:`simulation.stage.Stage` (which serves priority queues and finite waiting areas),
+(:class:`simulation.engine.crossing.Crossing`). The rules are those of
+:class:`simulation.engine.stages.events.Stage` (which serves priority queues and finite waiting
+areas),
 including its ``TIME_EPS`` rule near capacity changes; tests check that both give the same
 sample path.
 """
@@ -22,9 +23,9 @@ from array import array
 from collections.abc import Sequence
 from heapq import heappop, heappush, heapreplace
 
-from simulation.distributions import ServiceClock
-from simulation.records import SERVED, UNSERVED, StageLog
-from simulation.schedules import TIME_EPS
+from simulation.engine.records import SERVED, UNSERVED, StageLog
+from simulation.engine.sampling import ServiceClock
+from simulation.scenario.calendar import TIME_EPS
 
 INF = float("inf")
 NAN = float("nan")

@@ -4,7 +4,8 @@ A household visit costs one scheduled event: the stage schedules the household's
 :class:`Service` event to fire when its service ends. Capacity changes (opening hours, closures,
 staffing) are dated breakpoints walked by one short process per stage; nothing is polled.
 Stages that serve first come, first served with no waiting limit use the event-free
-:class:`simulation.fifo.FifoStage` instead (chosen when the model builds its crossings).
+:class:`simulation.engine.stages.fifo.FifoStage` instead (chosen when the model builds its
+crossings).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event
 
-from simulation.distributions import ServiceClock
-from simulation.records import UNSERVED, StageLog
-from simulation.schedules import TIME_EPS
+from simulation.engine.records import UNSERVED, StageLog
+from simulation.engine.sampling import ServiceClock
+from simulation.scenario.calendar import TIME_EPS
 
 INF = float("inf")
 NAN = float("nan")

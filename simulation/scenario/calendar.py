@@ -9,7 +9,7 @@ import datetime as dt
 
 import numpy as np
 
-from simulation.schema import (
+from simulation.scenario.schema import (
     CapacityChange,
     ClosureEvent,
     CrackdownChange,

@@ -11,8 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from simulation.model import RawRun
-from simulation.records import MODES, RENEGED, SERVED, STATES, UNSERVED
+from simulation.engine.records import MODES, RENEGED, SERVED, STATES, UNSERVED, RawRun
 
 
 def step_function(

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.distributions import household_sizes, mean_household_size, sample
-from simulation.schedules import voluntary_hazard
-from simulation.schema import Population, Scenario
+from simulation.engine.sampling import household_sizes, sample
+from simulation.scenario.calendar import voluntary_hazard
+from simulation.scenario.moments import mean_household_size
+from simulation.scenario.schema import Population, Scenario
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulation.checks import check_scenario
-from simulation.messages import (
+from simulation.scenario.errors import (
     Path_,
+    ScenarioError,
     Source,
     allowed_keys,
     describe_error,
@@ -25,16 +25,8 @@ from simulation.messages import (
     has_index,
     show_value,
 )
-from simulation.schema import Scenario
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``str()`` is one line: file, line, key, what is wrong."""
-
-    def __init__(self, lines: Sequence[str]) -> None:
-        self.lines = list(lines)
-        extra = f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""
-        super().__init__(self.lines[0] + extra)
+from simulation.scenario.rules import check_scenario
+from simulation.scenario.schema import Scenario
 
 
 # ---------------------------------------------------------------- reading YAML

@@ -1,0 +1,1 @@
+"""The experiments layer: replications of a scenario, locally or on worker processes."""
