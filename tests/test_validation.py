@@ -678,12 +678,12 @@ CASES = [
         "dates must be in increasing order; expected after 2025-01-01 (got '2025-01-01')",
     ),
     (
-        "timeline_date_outside_calendar",
+        "timeline_date_before_calendar",
         "{event: hazard_change, date: 2025-01-05,",
-        "{event: hazard_change, date: 2025-05-05,",
+        "{event: hazard_change, date: 2024-12-05,",
         "hazard_change",
         "timeline.3.date",
-        "must lie within the calendar 2025-01-01..2025-01-31 (got '2025-05-05')",
+        "must not be before the calendar start 2025-01-01 (got '2024-12-05')",
     ),
     (
         "timeline_event_on_unknown_group",
@@ -710,12 +710,12 @@ CASES = [
         "unknown stage; did you mean 'exit'? expected one of: exit, entry (got 'exits')",
     ),
     (
-        "deadline_extension_outside_calendar",
+        "deadline_extension_before_calendar",
         "new_deadline: 2025-01-20",
-        "new_deadline: 2025-02-20",
+        "new_deadline: 2024-12-20",
         "new_deadline",
         "timeline.1.new_deadline",
-        "must lie within the calendar 2025-01-01..2025-01-31 (got '2025-02-20')",
+        "must not be before the calendar start 2025-01-01 (got '2024-12-20')",
     ),
     (
         "deadline_extension_of_a_group_without_deadline",

@@ -46,6 +46,16 @@ def _in_calendar(
         yield Problem(path, str(day), f"must lie within the calendar {cal.start}..{cal.end}")
 
 
+def _not_before_start(
+    scenario: Scenario, path: tuple[str | int, ...], day: dt.date
+) -> Iterator[Problem]:
+    """A dated event may fall after the calendar (it then has no effect), not before it."""
+    if day < scenario.calendar.start:
+        yield Problem(
+            path, str(day), f"must not be before the calendar start {scenario.calendar.start}"
+        )
+
+
 def _check_calendar(s: Scenario) -> Iterator[Problem]:
     if s.calendar.end < s.calendar.start:
         yield Problem(
@@ -190,7 +200,7 @@ def _check_demand(s: Scenario) -> Iterator[Problem]:
 def _check_timeline(s: Scenario) -> Iterator[Problem]:
     for i, event in enumerate(s.timeline):
         path: tuple[str | int, ...] = ("timeline", i)
-        yield from _in_calendar(s, (*path, "date"), event.date)
+        yield from _not_before_start(s, (*path, "date"), event.date)
         group = getattr(event, "group", None)
         if group is not None and group not in s.populations:
             yield Problem((*path, "group"), group, _unknown("group", group, s.populations))
@@ -207,7 +217,7 @@ def _check_timeline(s: Scenario) -> Iterator[Problem]:
         if event.event == "crackdown_change":
             yield from _check_crackdown_change(s, path, event)
         if event.event == "deadline_extension":
-            yield from _in_calendar(s, (*path, "new_deadline"), event.new_deadline)
+            yield from _not_before_start(s, (*path, "new_deadline"), event.new_deadline)
             if group in s.populations and s.populations[group].deadline is None:
                 yield Problem((*path, "group"), group, "the group has no deadline to extend")
         if event.event == "closure" and event.end < event.date:
