@@ -15,7 +15,8 @@ import pytest
 
 from simulation import Scenario, parse_scenario
 from simulation.engine.records import RawRun
-from simulation.engine.run import Model, run_model
+from simulation.engine.run import run_model
+from simulation.engine.stages.choice import stage_engines
 from simulation.engine.stages.fifo import FifoStage
 from tests.builders import demand_scenario, stage
 from tests.conftest import shrink
@@ -60,9 +61,7 @@ def test_shipped_scenarios_give_the_same_path_with_both_engines(
 ) -> None:
     path, scenario = shipped
     small = shrink(scenario, persons=3000)
-    fifo = [
-        s for stages in Model(small, 1).stages.values() for s in stages if isinstance(s, FifoStage)
-    ]
+    fifo = [e for c in small.crossings for e in stage_engines(small, c) if e is FifoStage]
     # every stage of these has a waiting limit, or a priority order, or feeds one that has
     if path.stem not in {"reception_capacity", "ifrp_2023_undocumented"}:
         assert fifo, "the comparison must cover FifoStage"
@@ -131,8 +130,8 @@ def test_population_with_crackdown_diversion_and_backlog_same_path() -> None:
     )
     backlog = "crossings.gate.stages.desk.initial_backlog={households: 300, group: acc}"
     scenario = parse_scenario(text, overrides=[backlog])
-    model = Model(scenario, 1)
-    assert all(crossing.deferred for crossing in model.crossings.values())
+    engines = [e for c in scenario.crossings for e in stage_engines(scenario, c)]
+    assert all(e is FifoStage for e in engines)  # every crossing takes arrivals ahead of time
     assert_same_path(scenario, seed=4)
 
 
@@ -161,6 +160,6 @@ def test_fifo_stages_ahead_of_an_event_driven_stage_same_path() -> None:
         crossing="    closures: [{start: 2025-01-03, end: 2025-01-03}]",
         overrides=("demand.0.vulnerable_share=0.3",),
     )
-    kinds = [type(s).__name__ for s in Model(scenario, 1).stages["gate"]]
+    kinds = [e.__name__ for e in stage_engines(scenario, "gate")]
     assert kinds == ["FifoStage", "FifoStage", "Stage", "FifoStage"]
     assert_same_path(scenario, seed=8)

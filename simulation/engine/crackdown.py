@@ -1,124 +1,150 @@
-"""The crackdown: arrests after a group's deadline, holding centres, deportation convoys."""
+"""The crackdown: arrests after a group's deadline, holding centres, deportation convoys.
+
+Randomness is per group (the order of arrests and the daily counts, stream ``crackdown/<group>/
+arrests``; holding times, ``crackdown/<group>/holding``) and per crossing (convoy travel,
+``convoy/<crossing>``), and groups are arrested in name order each day, so neither the order of
+groups in the file nor a change to one group's rules moves another group's draws.
+"""
 
 from __future__ import annotations
 
 import heapq
 import itertools
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
-from simulation.engine.records import ARRESTED, DEPORTED, DETAINED, HOME, IN_PAKISTAN, TRAVELLING
+from simulation.engine.households import Households
+from simulation.engine.journeys import Journeys
+from simulation.engine.records import ARRESTED, DETAINED, HOME, IN_PAKISTAN, TRAVELLING, FlowLog
 from simulation.engine.sampling import Stream
-from simulation.scenario.calendar import arrest_capacity_by_day, arrest_rate_by_day, crackdown_days
-
-if TYPE_CHECKING:
-    from simulation.engine.run import Model
+from simulation.engine.streams import Streams
+from simulation.scenario.calendar import (
+    arrest_capacity_by_day,
+    arrest_rate_by_day,
+    crackdown_days,
+)
+from simulation.scenario.schema import Scenario
 
 
 class Crackdown:
     """Arrests after a group's deadline, holding centres, and convoys to the crossings."""
 
-    def __init__(self, model: Model) -> None:
-        spec = model.scenario.crackdown
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        streams: Streams,
+        households: Households,
+        flows: FlowLog,
+        journeys: Journeys,
+        population: dict[str, range],
+    ) -> None:
+        spec = scenario.crackdown
         assert spec is not None
-        self.model = model
-        self.spec = spec
-        self.rng = model.new_rng()
-        self.dwell = Stream(spec.holding.dwell_hours, self.rng)
-        self.travel = Stream(spec.transport.travel_hours, self.rng)
+        self.env, self.scenario, self.spec = env, scenario, spec
+        self.hh, self.flows, self.journeys = households, flows, journeys
+        self.groups = sorted(
+            g for g, p in scenario.populations.items() if p.deadline is not None and p.persons > 0
+        )
+        self.rng = {g: streams.rng("crackdown", g, "arrests") for g in self.groups}
+        self.dwell = {
+            g: Stream(spec.holding.dwell_hours, streams.rng("crackdown", g, "holding"))
+            for g in self.groups
+        }
+        self.travel = {
+            c: Stream(spec.transport.travel_hours, streams.rng("convoy", c))
+            for c in scenario.crossings
+        }
+        self.population = population
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
-            c: [] for c in range(len(model.crossing_names))
+            c: [] for c in range(len(scenario.crossings))
         }
         self._seq = itertools.count()
 
     def start(self) -> None:
         """Start the daily arrests and the convoys to each crossing."""
-        env = self.model.env
-        groups = [
-            g
-            for g, p in self.model.scenario.populations.items()
-            if p.deadline is not None and p.persons > 0
-        ]
-        if groups:
-            env.process(self.arrests(groups))
+        if self.groups:
+            self.env.process(self.arrests())
         for crossing in self.ready:
-            env.process(self.convoys(crossing))
+            self.env.process(self.convoys(crossing))
 
-    def arrests(self, groups: list[str]) -> Generator[simpy.Event, Any, None]:
+    def arrests(self) -> Generator[simpy.Event, Any, None]:
         """Each day at ``arrest_hour``, apprehend households of groups past their deadline.
 
         Each group's target is Binomial(households at home, rate); the day's arrest capacity and
         the free holding space are shared between groups in proportion to their targets.
         """
-        m = self.model
-        active = {g: crackdown_days(m.scenario, g) for g in groups}
-        rates = {g: arrest_rate_by_day(m.scenario, g) for g in groups}
-        capacity = arrest_capacity_by_day(m.scenario)
-        order, pointer = {}, {}
-        for g in groups:
-            first, n = m.first_id[g], len(m.draws[g].sizes)
-            order[g] = (first + self.rng.permutation(n)).tolist()
-            pointer[g] = 0
-        for day in range(m.scenario.days):
+        s, groups = self.scenario, self.groups
+        active = {g: crackdown_days(s, g) for g in groups}
+        rates = {g: arrest_rate_by_day(s, g) for g in groups}
+        capacity = arrest_capacity_by_day(s)
+        order = {
+            g: (self.population[g].start + self.rng[g].permutation(len(self.population[g])))
+            for g in groups
+        }
+        queue = {g: order[g].tolist() for g in groups}
+        pointer = dict.fromkeys(groups, 0)
+        for day in range(s.days):
             today = [g for g in groups if active[g][day] and rates[g][day] > 0]
             if not today:
                 continue
-            yield m.env.timeout(24.0 * day + self.spec.arrest_hour - m.env.now)
-            targets = {g: int(self.rng.binomial(m.at_home[g], rates[g][day])) for g in today}
+            yield self.env.timeout(24.0 * day + self.spec.arrest_hour - self.env.now)
+            targets = {
+                g: int(self.rng[g].binomial(self.hh.at_home[g], rates[g][day])) for g in today
+            }
             free = self.spec.holding.capacity_persons - self.held_persons
             budget = int(min(free, capacity[day]))
             wanted = sum(targets.values())
             for g in today:
                 share = budget * targets[g] // wanted if wanted else 0
-                pointer[g] = self._arrest(g, order[g], pointer[g], targets[g], share)
+                pointer[g] = self._arrest(g, queue[g], pointer[g], targets[g], share)
 
     def _arrest(self, group: str, order: list[int], pointer: int, target: int, budget: int) -> int:
-        m = self.model
-        gi, now = m.group_index[group], m.env.now
+        """Arrest up to ``target`` households at home, in the group's drawn order, within
+        ``budget`` persons; return where the next day's arrests start in ``order``."""
+        hh_, now, dwell = self.hh, self.env.now, self.dwell[group]
         taken: list[int] = []
         while len(taken) < target and pointer < len(order):
             hh = order[pointer]
-            if m.status[hh] != HOME:
+            if hh_.status[hh] != HOME:
                 pointer += 1
                 continue
-            size = m.hh.size[hh]
+            size = hh_.size[hh]
             if size > budget:
                 break
             pointer += 1
             taken.append(hh)
             budget -= size
-            m.leave_home(group, [hh], ARRESTED)
-            m.hh.mode[hh] = DEPORTED
             self.held_persons += size
-            m.flows.move(now, gi, IN_PAKISTAN, DETAINED, size)
-            ready = now + self.dwell()
-            heapq.heappush(self.ready[m.hh.crossing[hh]], (ready, next(self._seq), hh))
-        m.refresh_ranks(taken)
+            self.flows.move(now, hh_.group[hh], IN_PAKISTAN, DETAINED, size)
+            ready = now + dwell()
+            heapq.heappush(self.ready[hh_.crossing[hh]], (ready, next(self._seq), hh))
+        hh_.leave_home(taken, ARRESTED)
+        hh_.deport(taken)
         return pointer
 
     def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Vehicles leave for the crossing ``departures_per_day`` times a day, evenly spaced."""
-        m, transport = self.model, self.spec.transport
+        transport, env = self.spec.transport, self.env
         gap = 24.0 / transport.departures_per_day
-        queue = self.ready[crossing]
-        for k in range(int(m.horizon / gap)):
-            yield m.env.timeout((k + 0.5) * gap - m.env.now)
+        queue, size = self.ready[crossing], self.hh.size
+        for k in range(int(self.journeys.horizon / gap)):
+            yield env.timeout((k + 0.5) * gap - env.now)
             room, aboard = transport.vehicle_capacity_persons, []
-            while queue and queue[0][0] <= m.env.now and m.hh.size[queue[0][2]] <= room:
+            while queue and queue[0][0] <= env.now and size[queue[0][2]] <= room:
                 hh = heapq.heappop(queue)[2]
-                room -= m.hh.size[hh]
+                room -= size[hh]
                 aboard.append(hh)
             if aboard:
                 self._depart(aboard, crossing)
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
-        m = self.model
-        travel = self.travel()
+        travel = self.travel[self.journeys.names[crossing]]()
         for hh in aboard:
-            size = m.hh.size[hh]
+            size = self.hh.size[hh]
             self.held_persons -= size
-            m.flows.move(m.env.now, m.hh.group[hh], DETAINED, TRAVELLING, size)
-            m.journey(hh, travel, crossing)
+            self.flows.move(self.env.now, self.hh.group[hh], DETAINED, TRAVELLING, size)
+            self.journeys.journey(hh, travel, crossing)

@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
+from simulation.engine.records import RENEGED
 from simulation.engine.stages.events import INF, Stage
 from simulation.engine.stages.fifo import FifoStage
 
@@ -71,6 +72,11 @@ class Crossing:
         assert self.deferred, "only an all-FIFO crossing takes arrivals ahead of time"
         self._pending[0][0].extend(hours)
         self._pending[0][1].extend(households)
+
+    def gave_up(self, hh: int, arrived: float, leaves: float) -> None:
+        """Household ``hh``, arriving at ``arrived`` while the crossing is closed, gives up
+        at ``leaves`` (recorded at the first stage as a visit that reneged)."""
+        self.stages[0].log.add(hh, arrived, leaves, leaves, RENEGED, leaves)
 
     def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
         """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""

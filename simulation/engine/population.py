@@ -62,25 +62,47 @@ def departure_hours(hazard_per_day: np.ndarray, rng: np.random.Generator, n: int
     return out
 
 
-def draw_group(scenario: Scenario, group: str, rng: np.random.Generator) -> GroupDraw:
-    """Draw every household of a group: size, region and crossing, travel, departure."""
+def draw_group(
+    scenario: Scenario,
+    group: str,
+    households: np.random.Generator,
+    departures: np.random.Generator,
+) -> GroupDraw:
+    """Draw every household of a group: size, region and crossing, travel, vulnerability
+    (stream ``households``), and voluntary departure (stream ``departures``, so a change of
+    the group's hazard leaves who its households are as it was)."""
     pop = scenario.populations[group]
-    sizes = draw_sizes(pop, rng)
+    sizes = draw_sizes(pop, households)
     n = len(sizes)
+    crossing, travel = _routes(scenario, pop, households, n)
+    vulnerable = households.random(n) < pop.vulnerable_share
+    depart = departure_hours(voluntary_hazard(scenario, group), departures, n)
+    depart[departures.random(n) < pop.voluntary.never_share] = np.inf
+    return GroupDraw(sizes, crossing, travel, depart, vulnerable)
+
+
+def _shares(values: list[float]) -> np.ndarray:
+    """Shares as probabilities summing to 1 to numpy's tolerance (validation allows 1e-6)."""
+    p = np.asarray(values, dtype=float)
+    return p / p.sum()
+
+
+def _routes(
+    scenario: Scenario, pop: Population, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's region, then its crossing (index) and travel hours to it."""
     crossing_names = list(scenario.crossings)
     regions = list(pop.regions.values())
-    region = rng.choice(len(regions), size=n, p=[r.share for r in regions]) if n else sizes
+    region = rng.choice(len(regions), size=n, p=_shares([r.share for r in regions]))
     crossing = np.zeros(n, dtype=np.int64)
     travel = np.zeros(n)
     for r_index, spec in enumerate(regions):
         members = np.flatnonzero(region == r_index)
         routes = list(spec.crossings.items())
-        pick = rng.choice(len(routes), size=len(members), p=[r.share for _, r in routes])
+        p = _shares([r.share for _, r in routes])
+        pick = rng.choice(len(routes), size=len(members), p=p)
         for k, (cname, route) in enumerate(routes):
             chosen = members[pick == k]
             crossing[chosen] = crossing_names.index(cname)
             travel[chosen] = sample(route.travel_hours, rng, len(chosen))
-    depart = departure_hours(voluntary_hazard(scenario, group), rng, n)
-    depart[rng.random(n) < pop.voluntary.never_share] = np.inf
-    vulnerable = rng.random(n) < pop.vulnerable_share
-    return GroupDraw(sizes, crossing, travel, depart, vulnerable)
+    return crossing, travel

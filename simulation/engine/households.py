@@ -1,0 +1,102 @@
+"""The household registry: who each household is, where it stands, and its queue ranks.
+
+Households are numbered in the order they are added (the population first, then direct demand
+and backlogs as they appear). Attributes are plain Python lists, read by id on the hot path.
+The registry keeps every priority order's ranks current itself: adding households or deporting
+them updates the ranks, so no caller has to remember to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from simulation.engine.records import DEPORTED, GONE, HOME
+
+PRIORITY_CLASSES = ("deported", "vulnerable")
+
+
+class Households:
+    """Attributes of every household, population and direct demand alike."""
+
+    def __init__(self, group_names: list[str]) -> None:
+        self.group_names = group_names
+        self.size: list[int] = []
+        self.group: list[int] = []
+        self.mode: list[int] = []
+        self.crossing: list[int] = []
+        self.vulnerable: list[bool] = []
+        self.status: list[int] = []  # HOME, GONE or ARRESTED
+        self.at_home = dict.fromkeys(group_names, 0)
+        self._ranks: dict[tuple[str, ...], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+    def add(
+        self,
+        sizes: np.ndarray,
+        group: int,
+        mode: int,
+        crossing: np.ndarray,
+        vulnerable: np.ndarray | None = None,
+        at_home: bool = False,
+    ) -> int:
+        """Append households (``at_home``: still in Pakistan); return the id of the first."""
+        first, n = len(self.size), len(sizes)
+        self.size.extend(sizes.tolist())
+        self.group.extend([group] * n)
+        self.mode.extend([mode] * n)
+        self.crossing.extend(crossing.tolist())
+        self.vulnerable.extend([False] * n if vulnerable is None else vulnerable.tolist())
+        self.status.extend([HOME if at_home else GONE] * n)
+        if at_home:
+            self.at_home[self.group_names[group]] += n
+        for order, ranks in self._ranks.items():
+            ranks.extend(self._ranks_of(order, first, first + n))
+        return first
+
+    def leave_home(self, households: Iterable[int], status: int = GONE) -> None:
+        """Mark households as no longer at home (gone, or arrested)."""
+        names, at_home = self.group_names, self.at_home
+        for hh in households:
+            self.status[hh] = status
+            at_home[names[self.group[hh]]] -= 1
+
+    def deport(self, households: list[int]) -> None:
+        """These households now travel as deportees (their queue ranks follow)."""
+        for hh in households:
+            self.mode[hh] = DEPORTED
+        for order, ranks in self._ranks.items():
+            for hh in households:
+                ranks[hh] = self._rank(order, hh)
+
+    def _rank(self, order: tuple[str, ...], hh: int) -> int:
+        """:meth:`_ranks_of` for one household (cheaper than numpy for a few)."""
+        for i, name in enumerate(order):
+            if name == "deported" and self.mode[hh] == DEPORTED:
+                return i
+            if name == "vulnerable" and self.vulnerable[hh]:
+                return i
+        return len(order)
+
+    def ranks(self, order: tuple[str, ...]) -> list[int]:
+        """The queue rank of every household under a priority order (lower is served first):
+        a list the registry keeps current as households are added or deported."""
+        if order not in self._ranks:
+            self._ranks[order] = self._ranks_of(order, 0, len(self.size))
+        return self._ranks[order]
+
+    def _ranks_of(self, order: tuple[str, ...], first: int, stop: int) -> list[int]:
+        """Ranks of households ``first``..``stop - 1``: the position of the first class of
+        ``order`` they belong to, or ``len(order)`` if none."""
+        classes = {
+            "deported": np.asarray(self.mode[first:stop]) == DEPORTED,
+            "vulnerable": np.asarray(self.vulnerable[first:stop], dtype=bool),
+        }
+        ranks = np.full(stop - first, len(order))
+        for i in reversed(range(len(order))):
+            ranks[classes[order[i]]] = i
+        out: list[int] = ranks.tolist()
+        return out

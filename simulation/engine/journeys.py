@@ -1,0 +1,161 @@
+"""Journeys to the crossings, diversions from closed ones, and exits across the border.
+
+A household's journey is one scheduled arrival event, set on the day it sets off: a household
+on the road waits for nothing but time. An all-FIFO crossing takes the household ahead of time,
+with no event at all (:meth:`Crossing.enter_at`). Only a household that finds its crossing
+closed for longer than its patience gets a process, to wait, give up and travel on to the
+crossing its rule names (at most ``MAX_DIVERSIONS`` times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulation.engine.crossing import Crossing
+from simulation.engine.households import Households
+from simulation.engine.records import AT_CROSSING, DIRECT, RETURNED, TRAVELLING, FlowLog
+from simulation.engine.sampling import Stream
+from simulation.engine.streams import Streams
+from simulation.scenario.calendar import closure_intervals
+from simulation.scenario.schema import Scenario
+
+MAX_DIVERSIONS = 3
+
+
+class Journeys:
+    """Sends households to their crossings and records them reaching and leaving them."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        streams: Streams,
+        households: Households,
+        flows: FlowLog,
+        crossings: dict[str, Crossing],
+    ) -> None:
+        self.env = env
+        self.hh = households
+        self.flows = flows
+        self.crossings = crossings
+        self.horizon = scenario.horizon_hours
+        self.names = list(scenario.crossings)
+        self.closures = {c: closure_intervals(scenario, c) for c in scenario.crossings}
+        rules = {c: x.divert for c, x in scenario.crossings.items()}
+        self.divert_to = {c: r.to for c, r in rules.items() if r is not None}
+        self._patience = [None if r is None else r.patience_hours for r in rules.values()]
+        self._divert_travel = {
+            c: Stream(r.travel_hours, streams.rng("divert", c))
+            for c, r in rules.items()
+            if r is not None
+        }
+
+    def journey(self, hh: int, delay: float, crossing: int) -> None:
+        """Send household ``hh`` on its way: it reaches ``crossing`` in ``delay`` hours."""
+        target = self.crossings[self.names[crossing]]
+        at = self.env._now + delay  # as SimPy would schedule it
+        if target.deferred and self.diversion_wait(crossing, at) is None:
+            if at < self.horizon:
+                self._reached(hh, at)
+                target.enter_at(hh, at)
+            return
+        arrival = self.env.timeout(delay, (hh, crossing))
+        arrival.callbacks.append(self._arrive)
+
+    def arrive_now(self, hh: int, crossing: int) -> None:
+        """Household ``hh`` (direct demand) turns up at ``crossing`` now."""
+        if self.diversion_wait(crossing) is None:
+            self.crossings[self.names[crossing]].enter(hh)
+        else:
+            self.env.process(self._divert(hh, crossing))
+
+    def _arrive(self, event: simpy.Event) -> None:
+        hh, crossing = event._value
+        self._reached(hh, self.env._now)
+        self.arrive_now(hh, crossing)
+
+    def _reached(self, hh: int, hours: float) -> None:
+        """Record household ``hh`` reaching a crossing at ``hours`` (direct demand untracked)."""
+        if self.hh.mode[hh] != DIRECT:
+            self.flows.move(hours, self.hh.group[hh], TRAVELLING, AT_CROSSING, self.hh.size[hh])
+
+    def _divert(self, hh: int, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """Wait out the patience at a closed crossing and go on to the next one, then join."""
+        env, name = self.env, self.names[crossing]
+        group, persons = self.hh.group[hh], self.hh.size[hh]
+        tracked = self.hh.mode[hh] != DIRECT
+        for _ in range(MAX_DIVERSIONS):
+            patience = self.diversion_wait(crossing)
+            if patience is None:
+                break
+            self.crossings[name].gave_up(hh, env.now, env.now + patience)
+            yield env.timeout(patience)
+            crossing = self.names.index(self.divert_to[name])
+            if tracked:
+                self.flows.move(env.now, group, AT_CROSSING, TRAVELLING, persons)
+            yield env.timeout(self._divert_travel[name]())
+            self._reached(hh, env.now)
+            name = self.names[crossing]
+        self.crossings[name].enter(hh)
+
+    def diversion_wait(self, crossing: int, at: float | None = None) -> float | None:
+        """Hours a household arriving now (or ``at``) waits before diverting, or None if it
+        stays in line."""
+        patience = self._patience[crossing]
+        if patience is None:
+            return None
+        now = self.env._now if at is None else at
+        for start, end in self.closures[self.names[crossing]]:
+            if start <= now < end and end - now > patience:
+                return patience
+        return None
+
+
+def exit_recorder(
+    households: Households, flows: FlowLog, crossing: int
+) -> Callable[[int, float], None]:
+    """The function recording a household leaving the last stage of ``crossing`` during the
+    run (a FIFO tail reports its exits after the run, to :func:`exits_recorder`)."""
+    mode, group, size = households.mode, households.group, households.size
+    move = flows.move
+    exit_time, exit_hh, exit_crossing = (
+        flows.exit_time.append,
+        flows.exit_hh.append,
+        flows.exit_crossing.append,
+    )
+
+    def returned(hh: int, hours: float) -> None:
+        if mode[hh] != DIRECT:
+            move(hours, group[hh], AT_CROSSING, RETURNED, size[hh])
+        exit_time(hours)
+        exit_hh(hh)
+        exit_crossing(crossing)
+
+    return returned
+
+
+def exits_recorder(
+    households: Households, flows: FlowLog, crossing: int, horizon: float
+) -> Callable[[np.ndarray, np.ndarray], None]:
+    """The function recording many households leaving the last stage of ``crossing`` (a FIFO
+    tail, after the run); exits at or after ``horizon`` are dropped."""
+
+    def exited(ids: np.ndarray, hours: np.ndarray) -> None:
+        ids, times = np.asarray(ids, dtype=np.int64), np.asarray(hours, dtype=np.float64)
+        reached = times < horizon
+        ids, times = ids[reached], times[reached]
+        tracked = np.asarray(households.mode)[ids] != DIRECT
+        flows.move_all(
+            times[tracked],
+            np.asarray(households.group)[ids[tracked]],
+            AT_CROSSING,
+            RETURNED,
+            np.asarray(households.size)[ids[tracked]],
+        )
+        flows.exit_all(times, ids, crossing)
+
+    return exited

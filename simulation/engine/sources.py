@@ -1,0 +1,170 @@
+"""Where households come from: the population's voluntary departures, direct demand, and the
+backlogs already queueing when the run starts."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulation.engine.crossing import Crossing
+from simulation.engine.households import Households
+from simulation.engine.journeys import Journeys
+from simulation.engine.population import GroupDraw
+from simulation.engine.presets import ServicePresets
+from simulation.engine.records import AT_CROSSING, DIRECT, HOME, IN_PAKISTAN, TRAVELLING, FlowLog
+from simulation.engine.sampling import household_sizes
+from simulation.engine.streams import Streams
+from simulation.scenario.calendar import step_rates
+from simulation.scenario.moments import mean_household_size
+from simulation.scenario.schema import Backlog, Demand, Scenario
+
+
+def voluntary_departures(
+    env: simpy.Environment,
+    draw: GroupDraw,
+    first_id: int,
+    households: Households,
+    flows: FlowLog,
+    journeys: Journeys,
+) -> Generator[simpy.Event, Any, None]:
+    """Each day at 00:00, start the journeys of the group's households leaving that day (those
+    still at home)."""
+    order = np.argsort(draw.depart_hours, kind="stable")
+    times = draw.depart_hours[order]
+    days = int(journeys.horizon // 24)
+    day_ends = np.searchsorted(times, 24.0 * np.arange(1, days + 1))
+    begin = 0
+    for day, end in enumerate(day_ends.tolist()):
+        if day > 0:
+            yield env.timeout(24.0 * day - env.now)
+        leaving = order[begin:end]
+        begin = end
+        status = households.status
+        home = np.asarray([k for k in leaving.tolist() if status[first_id + k] == HOME], dtype=int)
+        if len(home) == 0:
+            continue
+        ids = (first_id + home).tolist()
+        households.leave_home(ids)
+        depart = draw.depart_hours[home]
+        group = households.group[ids[0]]
+        flows.move_all(depart, np.full(len(ids), group), IN_PAKISTAN, TRAVELLING, draw.sizes[home])
+        delays = (depart - env.now + draw.travel_hours[home]).tolist()
+        for hh, delay in zip(ids, delays, strict=True):
+            journeys.journey(hh, delay, households.crossing[hh])
+
+
+def demand_stream_name(scenario: Scenario, index: int) -> tuple[str, ...]:
+    """A demand line's stable name: its crossing, its group label, and its rank among the
+    lines with that crossing and label (so lines elsewhere in the file do not move it)."""
+    spec = scenario.demand[index]
+    same = [
+        i
+        for i, d in enumerate(scenario.demand)
+        if d.crossing == spec.crossing and d.group == spec.group
+    ]
+    return ("demand", spec.crossing, spec.group, str(same.index(index)))
+
+
+def direct_demand(
+    env: simpy.Environment,
+    scenario: Scenario,
+    index: int,
+    streams: Streams,
+    households: Households,
+    presets: ServicePresets,
+    target: Crossing,
+    journeys: Journeys,
+) -> Generator[simpy.Event, Any, None]:
+    """Poisson arrivals at a crossing from a dated daily rate; one day is drawn at a time."""
+    spec: Demand = scenario.demand[index]
+    name = demand_stream_name(scenario, index)
+    rng = streams.rng(*name, "arrivals")
+    service = [streams.rng(*name, "service", s) for s in scenario.crossings[spec.crossing].stages]
+    rates = step_rates(scenario, spec.schedule)
+    if spec.unit == "persons":
+        rates = rates / mean_household_size(spec.household_size)
+    group = scenario.group_names.index(spec.group)
+    crossing = list(scenario.crossings).index(spec.crossing)
+    hours = spec.arrival_hours
+    window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
+    join, diverts = target.joiner(), spec.crossing in journeys.divert_to
+    for day, rate in enumerate(rates.tolist()):
+        if day > 0:
+            yield env.timeout(24.0 * day - env.now)
+        n = int(rng.poisson(rate))
+        if n == 0:
+            continue
+        offsets = window[0] + np.sort(rng.random(n)) * (window[1] - window[0])
+        sizes = household_sizes(spec.household_size, rng, n)
+        vulnerable = rng.random(n) < spec.vulnerable_share
+        first = households.add(sizes, group, DIRECT, np.full(n, crossing), vulnerable)
+        presets.extend(spec.crossing, first, sizes, service)
+        arrivals = (24.0 * day + offsets).tolist()
+        if target.deferred and not diverts:  # all-FIFO: it takes the day's arrivals now
+            target.enter_all_at(range(first, first + n), arrivals)
+            continue
+        for hh, at in enumerate(arrivals, start=first):
+            yield env.timeout(at - env._now)
+            if diverts:
+                journeys.arrive_now(hh, crossing)
+            else:
+                join(hh, False)
+
+
+def start_backlogs(
+    scenario: Scenario,
+    streams: Streams,
+    households: Households,
+    population: dict[str, range],
+    initial: dict[str, dict[int, int]],
+    crossings: dict[str, Crossing],
+) -> None:
+    """Put each stage's initial backlog in its queue at time zero.
+
+    A backlog of a population group takes the group's first households still at home (and
+    moves their persons from in Pakistan to at the crossing at the start); any other label
+    is direct demand, with sizes drawn from the backlog's own stream.
+    """
+    for cname, crossing in scenario.crossings.items():
+        for si, (sname, stage) in enumerate(crossing.stages.items()):
+            backlog = stage.initial_backlog
+            if backlog is None or backlog.households == 0:
+                continue
+            if backlog.group in scenario.populations:
+                ids = _take_from_home(scenario, households, population, initial, backlog, cname)
+            else:
+                rng = streams.rng("backlog", cname, sname)
+                assert backlog.household_size is not None  # validated: direct demand has sizes
+                sizes = household_sizes(backlog.household_size, rng, backlog.households)
+                group = scenario.group_names.index(backlog.group)
+                ci = list(scenario.crossings).index(cname)
+                first = households.add(sizes, group, DIRECT, np.full(len(sizes), ci))
+                ids = list(range(first, first + len(sizes)))
+            for hh in ids:
+                crossings[cname].enter(hh, si)
+
+
+def _take_from_home(
+    scenario: Scenario,
+    households: Households,
+    population: dict[str, range],
+    initial: dict[str, dict[int, int]],
+    backlog: Backlog,
+    crossing: str,
+) -> list[int]:
+    """The group's first ``backlog.households`` households still at home, now at ``crossing``."""
+    group, ids = backlog.group, list[int]()
+    for hh in population[group]:
+        if len(ids) >= backlog.households:
+            break
+        if households.status[hh] == HOME:
+            households.leave_home([hh])
+            households.crossing[hh] = list(scenario.crossings).index(crossing)
+            ids.append(hh)
+    persons = sum(households.size[h] for h in ids)
+    initial[group][IN_PAKISTAN] -= persons
+    initial[group][AT_CROSSING] = initial[group].get(AT_CROSSING, 0) + persons
+    return ids
