@@ -46,9 +46,10 @@ class Crossing:
         self._on_exit = on_exit
         self._on_exits = on_exits
         self._last = len(self.stages) - 1
-        self._tail = len(self.stages)
-        while self._tail > 0 and isinstance(self.stages[self._tail - 1], FifoStage):
-            self._tail -= 1
+        # the stages by engine, typed (the only place that asks which engine a stage has)
+        self._driven = {k: s for k, s in enumerate(self.stages) if isinstance(s, Stage)}
+        self._fifo = {k: s for k, s in enumerate(self.stages) if isinstance(s, FifoStage)}
+        self._tail = max(self._driven, default=-1) + 1
         self.deferred = self._tail == 0
         # arrivals kept for the FIFO tail: (hours, household) buffers per stage
         self._pending = [(array("d"), array("q")) for _ in self.stages]
@@ -83,9 +84,9 @@ class Crossing:
         return self._join[first]
 
     def _joiner(self, k: int) -> Callable[[int, bool], None]:
-        env, stage = self.env, self.stages[k]
-        if isinstance(stage, Stage):
-            arrive, served = stage.arrive, self._served[k]
+        env = self.env
+        if k in self._driven:
+            arrive, served = self._driven[k].arrive, self._served[k]
 
             def join_stage(hh: int, reserved: bool = False) -> None:
                 arrive(hh, reserved).callbacks.append(served)
@@ -99,7 +100,7 @@ class Crossing:
                 who(hh)
 
             return join_tail
-        fifo, moved = stage.arrive, self._moved[k]
+        fifo, moved = self._fifo[k].arrive, self._moved[k]
 
         def join_fifo(hh: int, reserved: bool = False) -> None:
             now = env._now
@@ -121,8 +122,9 @@ class Crossing:
     def _finisher(self, k: int) -> Callable[[Event], None]:
         """The callback ending a visit to event-driven stage ``k``: free the server and move
         on, or wait at the server while the next stage's waiting area is full."""
-        stage, env, joins = self.stages[k], self.env, self._join
-        if not isinstance(stage, Stage):
+        env, joins = self.env, self._join
+        stage = self._driven.get(k)
+        if stage is None:
             return self._never
         release, visits = stage.release, stage.log.hh
         if k == self._last:
@@ -134,9 +136,8 @@ class Crossing:
                 on_exit(visits[index], env._now)
 
             return finish_last
-        upcoming = self.stages[k + 1]
-        if isinstance(upcoming, Stage) and upcoming.waiting_capacity is not None:
-            limited = upcoming
+        limited = self._driven.get(k + 1)
+        if limited is not None and limited.waiting_capacity is not None:
 
             def finish_before_limit(event: Event) -> None:
                 index = event._value
@@ -162,17 +163,14 @@ class Crossing:
         raise AssertionError("a FifoStage schedules no service events")
 
     def _after_block(self, k: int, index: int, hh: int, _: Event) -> None:
-        stage = self.stages[k]
-        assert isinstance(stage, Stage)
-        stage.release(index)
+        self._driven[k].release(index)
         self.enter(hh, k + 1, reserved=True)
 
     def _serve_tail(self, horizon: float) -> None:
         """Serve the FIFO tail's arrivals before ``horizon``, stage by stage in time order
         (a stable sort keeps the order in which simultaneous arrivals came)."""
         for k in range(self._tail, len(self.stages)):
-            stage = self.stages[k]
-            assert isinstance(stage, FifoStage)
+            stage = self._fifo[k]
             buffers = self._pending[k]
             times, households = np.array(buffers[0]), np.array(buffers[1])
             for buffer in buffers:  # the joiners hold these buffers: empty them in place
@@ -194,7 +192,4 @@ class Crossing:
         stage's unfinished visits."""
         self._serve_tail(horizon)
         for stage in self.stages:
-            if isinstance(stage, FifoStage):
-                stage.close_books(horizon)
-            else:
-                stage.close_books()
+            stage.close_books(horizon)

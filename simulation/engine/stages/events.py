@@ -158,8 +158,8 @@ class Stage:
             self._reserved += 1
             self._blocked.popleft().succeed()
 
-    def close_books(self) -> None:
-        """At the end of the run, record households still waiting as unserved.
+    def close_books(self, horizon: float) -> None:
+        """At the end of the run (``horizon``), record households still waiting as unserved.
 
         Households still in service or blocked at a server keep ``leave`` = inf.
         """
