@@ -136,3 +136,14 @@ def test_summary_interval_is_cut_at_zero_for_small_counts():
     half = stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
     assert 3.0 - half < 0  # the plain t-interval would reach below zero
     assert row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(3.0 + half)
+
+
+def test_summary_takes_unit_and_direction_from_the_registry():
+    frame = pd.concat(
+        [_one_outcome([1.0, 2.0], "p95_wait_hours"), _one_outcome([3.0, 4.0], "persons_returned")]
+    )
+    frame = pd.concat([frame, _one_outcome([5.0, 6.0], "not_registered")])
+    out = summarise(frame).set_index("outcome")[["unit", "direction"]]
+    assert out.loc["p95_wait_hours"].tolist() == ["hours", "minimise"]
+    assert out.loc["persons_returned"].tolist() == ["persons", "info"]
+    assert out.loc["not_registered"].tolist() == ["", ""]

@@ -12,10 +12,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.engine.run import run_model
-from simulation.outputs import frames as metrics
-from simulation.outputs.analytic import add_analytic_waits
-from simulation.outputs.summary import outcomes, summarise, with_dates
-from simulation.results import FRAMES, Results
+from simulation.outputs.registry import assemble_frames, build_frames
+from simulation.results import Results
 from simulation.scenario.schema import Scenario
 
 
@@ -27,28 +25,14 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 
 def _one(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str, pd.DataFrame], int]:
     raw = run_model(scenario, seed)
-    frames = {
-        "daily_stage": add_analytic_waits(metrics.daily_stage(raw), scenario),
-        "hourly_queue": metrics.hourly_queue(raw),
-        "returns": metrics.returns(raw),
-        "stocks": metrics.stocks(raw),
-        "visits": metrics.visit_outcomes(raw),
-    }
-    for frame in frames.values():
-        frame.insert(0, "replication", replication)
-    return frames, raw.events
+    return build_frames(raw, replication), raw.events
 
 
 def _assemble(
     scenario: Scenario, parts: list[dict[str, pd.DataFrame]], seeds: list[int], master: int
 ) -> Results:
-    joined = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
-    per_rep = outcomes(joined["daily_stage"], joined["returns"], joined["stocks"], joined["visits"])
-    frames = {k: joined[k] for k in FRAMES if k in joined}
     return Results(
-        **frames,
-        outcomes=per_rep,
-        summary=with_dates(summarise(per_rep), scenario.calendar.start),
+        **assemble_frames(parts, scenario.calendar.start),
         manifest={
             "package": "repatsim",
             "version": package_version(),

@@ -10,24 +10,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from simulation.outputs.outcomes import BREAKDOWNS, DAY_UNIT, directions, units
 from simulation.theory import t_quantile_975
 
-KEYS = ["outcome", "crossing", "stage", "group", "mode"]
-DAY_UNIT = "days after start"
-UNITS = {
-    "persons_returned": "persons",
-    "peak_daily_crossings": "persons/day",
-    "peak_queue_persons": "persons",
-    "p95_wait_hours": "hours",
-    "mean_wait_hours": "hours",
-    "wait_mgc_hours": "hours (M/G/c estimate)",
-    "person_hours_queueing": "person-hours",
-    "persons_queued_overnight": "persons",
-    "persons_unserved_at_end": "persons",
-    "persons_stranded_by_closures": "persons",
-    "days_to_50pct_left": DAY_UNIT,
-    "days_to_90pct_left": DAY_UNIT,
-}
+KEYS = ["outcome", *BREAKDOWNS]
 
 
 def _long(frame: pd.DataFrame, outcome: str, value: str, **keys: str) -> pd.DataFrame:
@@ -125,7 +111,8 @@ def outcomes(
 
 
 def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation and Student-t 95% CI of each outcome across replications.
+    """Mean, standard deviation and Student-t 95% CI of each outcome across replications, with
+    its unit and direction from the outcomes registry (empty for an unregistered outcome).
 
     ``n`` counts replications with a value (a date never reached is NaN and not counted).
     Every outcome is a count, a duration or a day number, so the interval is cut at 0 (a mean
@@ -141,8 +128,9 @@ def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
     )
     stats["ci_low"] = (stats["mean"] - half).clip(lower=0.0)
     stats["ci_high"] = stats["mean"] + half
-    stats["unit"] = stats["outcome"].map(UNITS).fillna("")
-    return stats[[*KEYS, "mean", "ci_low", "ci_high", "sd", "n", "unit"]]
+    stats["unit"] = stats["outcome"].map(units()).fillna("")
+    stats["direction"] = stats["outcome"].map(directions()).fillna("")
+    return stats[[*KEYS, "mean", "ci_low", "ci_high", "sd", "n", "unit", "direction"]]
 
 
 def with_dates(summary: pd.DataFrame, start: dt.date) -> pd.DataFrame:
