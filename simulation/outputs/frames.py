@@ -242,7 +242,41 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
             for lo, hi in raw.closures[crossing]:
                 stranded |= (log["arrive"] < hi) & (end_wait > lo)
             rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+    for crossing in raw.scenario.crossings:
+        waits = end_to_end_waits(raw, crossing)
+        mean = float(waits.mean()) if len(waits) else 0.0
+        p95 = float(np.quantile(waits, 0.95)) if len(waits) else 0.0
+        rows += [
+            _row("mean_end_to_end_wait_hours", mean, crossing),
+            _row("p95_end_to_end_wait_hours", p95, crossing),
+        ]
     return pd.DataFrame(rows)
+
+
+def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
+    """Hours each household that crossed ``crossing`` within the calendar spent there not
+    being served: from joining the first stage to leaving the last, less its service times.
+
+    This counts queueing at every stage and time held at a server while the next stage's
+    waiting area is full, so a waiting limit that moves the wait upstream does not hide it.
+    """
+    names = list(raw.scenario.crossings)
+    out = raw.exits["crossing"] == names.index(crossing)
+    exit_hh, exit_time = raw.exits["hh"][out], raw.exits["time"][out]
+    logs = [log for (c, _), log in raw.stage_logs.items() if c == crossing]
+    if len(exit_hh) == 0 or not logs:
+        return np.zeros(0)
+    first = logs[0]
+    joined = first["kind"] == SERVED
+    arrive = pd.Series(first["arrive"][joined], index=first["hh"][joined])
+    arrive = arrive[~arrive.index.duplicated(keep="first")]
+    parts = []
+    for log in logs:
+        ok = log["kind"] == SERVED
+        parts.append(pd.Series(log["end"][ok] - log["start"][ok], index=log["hh"][ok]))
+    service = pd.concat(parts).groupby(level=0).sum()
+    total = exit_time - arrive.reindex(exit_hh).to_numpy()
+    return np.asarray(total - service.reindex(exit_hh).to_numpy(), dtype=float)
 
 
 def _row(outcome: str, value: float, crossing: str = "", stage: str = "") -> dict[str, object]:

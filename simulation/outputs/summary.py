@@ -46,13 +46,16 @@ def peak_daily_crossings(returns: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage_outcomes(daily_stage: pd.DataFrame) -> pd.DataFrame:
-    """Peak queue (persons) and person-hours spent queueing, per stage."""
+    """Peak queue (persons), person-hours spent queueing, and the worst day's 95th-percentile
+    wait (0 where nobody started service), per stage."""
     by = daily_stage.groupby(["replication", "crossing", "stage"])
     peak = by["queue_max_persons"].max().reset_index()
     hours = (by["queue_mean_persons"].sum() * 24.0).reset_index()
+    worst = by["wait_p95_hours"].max().fillna(0.0).reset_index()
     parts = [
         _long(peak, "peak_queue_persons", "queue_max_persons"),
         _long(hours, "person_hours_queueing", "queue_mean_persons"),
+        _long(worst, "worst_day_p95_wait_hours", "wait_p95_hours"),
     ]
     if "wait_mgc_hours" in daily_stage:
         parts.append(_long(_weighted_estimate(daily_stage), "wait_mgc_hours", "value"))
