@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from simulation.outputs.summary import DAY_UNIT
+from simulation.results import Results, ResultsFolderError, check_destination, write_results
 from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--replications", "-n", type=int, help="override run.replications")
     run.add_argument("--seed", type=int, help="override run.seed")
-    run.add_argument("--out", help="output folder (default results/<scenario name>/)")
+    run.add_argument(
+        "--out",
+        help="output folder (default results/<scenario name>/, or results/<scenario name>-<hash "
+        "of the --set overrides>/); replaced only if repatsim wrote everything in it",
+    )
     run.add_argument(
         "--set",
         dest="overrides",
@@ -56,38 +64,70 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from simulation.experiments.replications import run_replications
-    from simulation.results import write_results
 
     scenario = load_scenario(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else default_out(scenario.name, args.overrides)
+    check_destination(out)  # refuse before simulating, not after
     if args.replications is not None and args.replications < 1:
         raise ScenarioError([f"--replications {args.replications}: must be >= 1"])
+    _check_format(args.format)
     results = run_replications(
         scenario, args.replications, args.seed, workers=args.workers, progress=not args.quiet
     )
     results.manifest["scenario_file"] = str(args.scenario)
     results.manifest["scenario_sha256"] = scenario_hash(args.scenario)
     results.manifest["overrides"] = list(args.overrides)
+    if not _write(results, out, scenario_to_yaml(scenario), args.format, not args.no_plots):
+        return EXIT_WRITE_FAILED
+    if not args.quiet:
+        _print_headline(results.summary)
+    print(f"wrote {out}/")
+    return 0
+
+
+def _write(results: Results, out: Path, scenario_yaml: str, fmt: str, plots: bool) -> bool:
+    """Write the results folder (and plots); False, with a one-line message, if writing failed."""
     figures = None
-    if not args.no_plots:
+    if plots:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: never open a window from the command line
         from simulation.plots import standard_figures
 
         figures = standard_figures(results.daily_stage, results.returns, results.stocks)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
     try:
-        write_results(results, out, scenario_to_yaml(scenario), args.format, figures)
+        write_results(results, out, scenario_yaml, fmt, figures)
+    except OSError as exc:
+        print(f"error: {out}: writing results failed ({exc}); older results stay", file=sys.stderr)
+        return False
     finally:
         if figures:
             import matplotlib.pyplot as plt
 
             for figure in figures.values():
                 plt.close(figure)
-    if not args.quiet:
-        _print_headline(results.summary)
-    print(f"wrote {out}/")
-    return 0
+    return True
+
+
+def default_out(name: str, overrides: Sequence[str]) -> Path:
+    """``results/<name>``, or ``results/<name>-<hash>`` for a run with ``--set`` overrides.
+
+    The hash is of the overrides sorted by key (the last assignment of a key wins), so variants
+    never replace the baseline's results, nor each other's.
+    """
+    if not overrides:
+        return Path("results") / name
+    last = {assignment.partition("=")[0].strip(): assignment for assignment in overrides}
+    text = "\n".join(last[key] for key in sorted(last))
+    return Path("results") / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def _check_format(fmt: str) -> None:
+    """Fail before simulating when ``--format parquet`` cannot be written."""
+    if fmt == "parquet" and not any(
+        importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet")
+    ):
+        raise ImportError("--format parquet needs pyarrow")
 
 
 def _print_headline(summary: object) -> None:
@@ -113,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _validate(args) if args.command == "validate" else _run(args)
-    except ScenarioError as exc:
+    except (ScenarioError, ResultsFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ImportError as exc:
