@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -109,25 +110,28 @@ def test_the_python_api_refuses_too(tmp_path):
     assert (home / "keep.txt").read_text() == "keep" and len(list(home.iterdir())) == 1
 
 
-def test_a_file_saved_into_the_folder_during_the_run_stops_the_swap(tmp_path, monkeypatch):
+@pytest.mark.parametrize("folder", ["res", ".res.old"])
+def test_a_file_saved_during_the_run_stops_the_swap(tmp_path, monkeypatch, folder):
     import simulation.results as module
 
-    out = tmp_path / "res"
+    out, mine = tmp_path / "res", tmp_path / folder / "saved_meanwhile.txt"
     assert _run(out) == 0
     results, before = read_results(out), _snapshot(out)
     written = module._write_files
 
     def user_saves_meanwhile(*args, **kwargs):
-        (out / "saved_meanwhile.txt").write_text("mine")
+        mine.parent.mkdir(exist_ok=True)
+        mine.write_text("mine")
         return written(*args, **kwargs)
 
     monkeypatch.setattr(module, "_write_files", user_saves_meanwhile)
     with pytest.raises(ResultsFolderError, match=r"saved_meanwhile\.txt"):
         write_results(results, out, "name: x\n")
-    assert (out / "saved_meanwhile.txt").read_text() == "mine"
-    after = _snapshot(out)
-    del after["res/saved_meanwhile.txt"], after["res"], before["res"]
-    assert after == before and sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+    assert mine.read_text() == "mine"
+    after = {k: v for k, v in _snapshot(out).items() if k not in ("res", "res/" + mine.name)}
+    del before["res"]
+    assert after == before
+    assert {p.name for p in tmp_path.iterdir()} == {"res", folder}  # no temporary folder left
 
 
 def test_an_unwritable_destination_fails_before_simulating(tmp_path, capsys, no_simulation):
@@ -268,3 +272,14 @@ def test_a_users_folder_named_like_the_swap_folder_is_refused(tmp_path, capsys, 
     assert _run(tmp_path / "res") == 2
     _one_line_refusal(capsys, "diary.txt")
     assert _snapshot(old) == before and no_simulation == []
+
+
+def test_a_running_writers_temporary_folder_is_left_alone(tmp_path):
+    out = tmp_path / "res"
+    busy = tmp_path / ".res.busy1234"  # another repatsim process, still writing
+    busy.mkdir()
+    owner = {"package": "repatsim", "pid": os.getpid(), "host": socket.gethostname()}
+    (busy / MARKER).write_text(json.dumps(owner))
+    (busy / "summary.csv").write_text("being written")
+    assert _run(out) == 0
+    assert sorted(p.name for p in busy.iterdir()) == [MARKER, "summary.csv"]
