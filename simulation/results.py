@@ -141,7 +141,7 @@ def check_destination(out_dir: str | Path) -> Path:
         _check_replaceable(out, "a results folder")
     old = _old_of(out)
     if os.path.lexists(old):
-        _check_replaceable(old, "where repatsim moves the older results while swapping")
+        _check_replaceable(old, "a swap folder")
     return out
 
 
@@ -166,15 +166,24 @@ def _check_replaceable(folder: Path, role: str) -> None:
     allowed = _results_files(folder)
     foreign = [rel for rel, kind in _entries(folder) if not allowed(rel, kind)]
     if foreign:
-        shown = ", ".join(foreign[:3]) + (
-            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        )
-        raise ResultsFolderError(
-            f"{folder}: holds files repatsim did not write ({shown}; it can only replace {role} "
-            "whose manifest.json lists every file); nothing was changed; choose another folder"
-        )
+        raise ResultsFolderError(_refusal(folder, foreign, role))
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ResultsFolderError(f"{folder}: no permission to replace it; choose another folder")
+
+
+def _refusal(folder: Path, foreign: list[str], role: str) -> str:
+    """Why ``folder`` holding ``foreign`` entries is not replaced, in one line."""
+    if _repatsim_manifest(folder) and not _listed_files(folder):
+        return (
+            f"{folder}: is a results folder of an older repatsim, which did not list its files; "
+            "delete it yourself or choose another folder (nothing was changed)"
+        )
+    more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    return (
+        f"{folder}: holds files repatsim did not write ({', '.join(foreign[:3])}{more}); it only "
+        f"replaces {role} whose manifest.json lists every file; nothing was changed; "
+        "choose another folder"
+    )
 
 
 def _results_files(folder: Path) -> Allowed:
@@ -191,17 +200,22 @@ def _results_files(folder: Path) -> Allowed:
 
 def _listed_files(folder: Path) -> set[str]:
     """The ``"files"`` of the repatsim manifest in ``folder`` (empty if there is none)."""
+    files = _repatsim_manifest(folder).get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return set()
+    return set(files)
+
+
+def _repatsim_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest in ``folder`` if repatsim wrote it (else empty)."""
     path = folder / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8")) if _is_file(path) else None
     except (OSError, ValueError):
-        return set()
-    if not isinstance(manifest, dict) or manifest.get("package") != "repatsim":
-        return set()
-    files = manifest.get("files")
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        return set()
-    return set(files)
+        return {}
+    if isinstance(manifest, dict) and manifest.get("package") == "repatsim":
+        return manifest
+    return {}
 
 
 def _is_file(path: Path) -> bool:
@@ -253,7 +267,7 @@ def _swap(tmp: Path, out: Path) -> None:
     """Move ``tmp`` to ``out``; the older ``out`` (checked again: it is repatsim's) is deleted."""
     old = _old_of(out)
     if os.path.lexists(old):
-        _check_replaceable(old, "where repatsim moves the older results while swapping")
+        _check_replaceable(old, "a swap folder")
         _remove(old, _results_files(old))
     replacing = os.path.lexists(out)
     if replacing:

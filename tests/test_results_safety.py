@@ -98,6 +98,18 @@ def test_a_folder_without_repatsims_manifest_is_refused(tmp_path, capsys, manife
     assert _snapshot(out) == before
 
 
+def test_a_results_folder_of_an_older_repatsim_is_refused_with_a_hint(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert _run(out) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"]  # as written before repatsim listed its files
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = _snapshot(out)
+    assert _run(out) == 2
+    _one_line_refusal(capsys, "older repatsim", "delete it yourself")
+    assert _snapshot(out) == before
+
+
 def test_the_python_api_refuses_too(tmp_path):
     out = tmp_path / "res"
     assert _run(out) == 0
