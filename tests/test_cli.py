@@ -128,20 +128,18 @@ def _short_run(out):
             "--no-plots", "--set", "calendar.end=2025-01-03"]  # fmt: skip
 
 
-def test_results_folder_replaces_the_old_one_whole(tmp_path):
+def test_results_folder_is_an_ordinary_folder_and_no_temporary_folders_stay(tmp_path):
     out = tmp_path / "res"
     args = _short_run(out)
     assert main(args) == 0
-    (out / "stale.txt").write_text("from an older run")
     assert main(args) == 0
-    assert not (out / "stale.txt").exists()
     umask = os.umask(0)
     os.umask(umask)
     assert (out.stat().st_mode & 0o777) == 0o777 & ~umask  # an ordinary folder, not private
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no temporary folders left
 
 
-def test_failed_run_leaves_earlier_results_untouched(tmp_path, monkeypatch):
+def test_failed_run_leaves_earlier_results_untouched(tmp_path, monkeypatch, capsys):
     out = tmp_path / "res"
     args = _short_run(out)
     assert main(args) == 0
@@ -151,7 +149,49 @@ def test_failed_run_leaves_earlier_results_untouched(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
-    with pytest.raises(OSError):
-        main([*args, "--format", "parquet"])
+    assert main([*args, "--format", "parquet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "disk full" in err and "Traceback" not in err
     assert (out / "summary.csv").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["res"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--seed", "-1"], ["--seed", "2**63", "'-1'"]),
+        (["--seed", "abc"], ["--seed", "whole number", "'abc'"]),
+        (["--seed", str(2**63)], ["--seed", "2**63"]),
+        (["--workers", "0"], ["--workers", ">= 1"]),
+        (["--workers", "-1"], ["--workers", ">= 1"]),
+        (["--replications", "0"], ["--replications", ">= 1"]),
+        (["-n", "10000000"], ["--replications", "<="]),
+        (["-n", "2.5"], ["--replications", "'2.5'"]),
+        (["--bogus"], ["unrecognized", "--bogus"]),
+        (["--format", "xlsx"], ["--format", "xlsx"]),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(flags, words, tmp_path, capsys, monkeypatch):
+    import simulation.experiments.replications as replications
+
+    monkeypatch.setattr(replications, "run_replications", None)  # must not be reached
+    argv = ["run", "scenarios/textbook_mmc.yaml", "--out", str(tmp_path / "r"), *flags]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: "), err
+    assert "Traceback" not in err and "usage:" not in err and captured.out == ""
+    assert all(word in err for word in words), err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [[], ["frob"], ["validate"]])
+def test_a_bad_command_is_one_line_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and "usage:" not in err
+
+
+@pytest.mark.parametrize("flags", [["--seed", "0"], ["--seed", str(2**63 - 1)], ["--workers", "1"]])
+def test_edge_arguments_are_accepted(flags, tmp_path):
+    assert main([*_short_run(tmp_path / "r"), *flags]) == 0
