@@ -79,7 +79,7 @@ def test_run_writes_every_output(shipped, tmp_path, capsys):
                 sorted(frame["replication"].unique()) == [0, 1] if "replication" in frame else True
             )
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["replications"] == 2 and manifest["seed"] == 3
+    assert manifest["replications"] == 2 and manifest["master_seed"] == 3
     assert len(manifest["replication_seeds"]) == 2 and manifest["simpy_events"] > 0
     assert len(manifest["scenario_sha256"]) == 64
     assert (out / "scenario.resolved.yaml").exists()

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.results import MARKER, ResultsFolderError, read_results, write_results
+from simulation.folders import MARKER
+from simulation.results import ResultsFolderError, read_results, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTBOOK = ROOT / "scenarios" / "textbook_mmc.yaml"

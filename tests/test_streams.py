@@ -181,6 +181,10 @@ def test_a_replication_is_reproduced_from_its_manifest_seed(base: Scenario) -> N
     many = run_replications(base, replications=3, seed=99)
     seed = many.manifest["replication_seeds"][2]
     alone = simulate(base, seed)
+    # the manifests say which seed is which: simulate() spawns nothing
+    assert many.manifest["master_seed"] == 99 and seed != 99
+    assert alone.manifest["master_seed"] is None
+    assert alone.manifest["replication_seeds"] == [seed]
     for name in ("daily_stage", "returns", "stocks", "outcomes"):
         theirs = getattr(many, name)
         theirs = theirs[theirs["replication"] == 2].drop(columns="replication")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -12,6 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.engine.run import run_model
+from simulation.experiments.runners import LocalRunner, Runner
 from simulation.outputs.registry import assemble_frames, build_frames
 from simulation.results import Results
 from simulation.scenario.schema import Scenario
@@ -23,25 +22,11 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [int(c.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
-def _one(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str, pd.DataFrame], int]:
+def _one(task: tuple[Scenario, int, int]) -> tuple[dict[str, pd.DataFrame], int]:
+    """Frames of one replication (``task``: scenario, seed, replication number)."""
+    scenario, seed, replication = task
     raw = run_model(scenario, seed)
     return build_frames(raw, replication), raw.events
-
-
-def _assemble(
-    scenario: Scenario, parts: list[dict[str, pd.DataFrame]], seeds: list[int], master: int
-) -> Results:
-    return Results(
-        **assemble_frames(parts, scenario.calendar.start),
-        manifest={
-            "package": "repatsim",
-            "version": package_version(),
-            "scenario": scenario.name,
-            "seed": master,
-            "replications": len(parts),
-            "replication_seeds": seeds,
-        },
-    )
 
 
 def package_version() -> str:
@@ -53,19 +38,9 @@ def package_version() -> str:
 
 
 def simulate(scenario: Scenario, seed: int) -> Results:
-    """Run one replication (``replication`` = 0); a pure function of (scenario, seed)."""
-    return run_replications(scenario, replications=1, seed=seed, _seeds=[seed])
-
-
-def _iterate(
-    scenario: Scenario, seeds: list[int], workers: int
-) -> Iterator[tuple[dict[str, pd.DataFrame], int]]:
-    if workers <= 1:
-        for i, s in enumerate(seeds):
-            yield _one(scenario, s, i)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_one, [scenario] * len(seeds), seeds, range(len(seeds)))
+    """Run one replication (``replication`` = 0) with exactly this seed; a pure function of
+    (scenario, seed). Its manifest says ``master_seed: null``: no seeds were spawned."""
+    return _run(scenario, [seed], None, LocalRunner(1), progress=False)
 
 
 def run_replications(
@@ -74,31 +49,49 @@ def run_replications(
     seed: int | None = None,
     workers: int = 1,
     progress: bool = False,
-    _seeds: list[int] | None = None,
+    runner: Runner | None = None,
 ) -> Results:
     """Run replications (default: the scenario's ``run`` settings) and combine their frames.
 
-    Replication ``i`` uses seed ``replication_seeds(seed, n)[i]``, so results do not depend on
-    ``workers``.
+    Replication ``i`` runs ``simulate(scenario, replication_seeds(seed, n)[i])`` exactly: the
+    manifest keeps ``master_seed`` and ``replication_seeds``. Results do not depend on
+    ``workers`` or ``runner`` (local processes or a Dask cluster).
     """
     n = replications if replications is not None else scenario.run.replications
     master = seed if seed is not None else scenario.run.seed
     if n < 1:
         raise ValueError(f"replications(={n}) must be >= 1.")
-    seeds = _seeds if _seeds is not None else replication_seeds(master, n)
+    if not 0 <= master < 2**63:
+        raise ValueError(f"seed(={master}) must be in 0..2**63-1.")
+    seeds = replication_seeds(master, n)
+    return _run(scenario, seeds, master, runner or LocalRunner(workers), progress)
+
+
+def _run(
+    scenario: Scenario, seeds: list[int], master: int | None, runner: Runner, progress: bool
+) -> Results:
     started = time.perf_counter()
+    tasks = [(scenario, s, i) for i, s in enumerate(seeds)]
     parts, events = [], 0
-    bar = tqdm(total=n, desc=scenario.name, unit="rep", disable=not progress)
-    for frames, count in _iterate(scenario, seeds, workers):
+    bar = tqdm(total=len(tasks), desc=scenario.name, unit="rep", disable=not progress)
+    for frames, count in runner.map(_one, tasks):
         parts.append(frames)
         events += count
         bar.update()
     bar.close()
-    results = _assemble(scenario, parts, seeds, master)
-    results.manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
-    results.manifest["simpy_events"] = events
-    results.manifest["workers"] = workers
-    return results
+    manifest = {
+        "package": "repatsim",
+        "version": package_version(),
+        "scenario": scenario.name,
+        "master_seed": master,
+        "replications": len(seeds),
+        "replication_seeds": seeds,
+        "seed_rule": "replication i = simulate(scenario, replication_seeds[i])",
+        "runner": getattr(runner, "describe", lambda: type(runner).__name__)(),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "simpy_events": events,
+    }
+    return Results(**assemble_frames(parts, scenario.calendar.start), manifest=manifest)
 
 
 def compare(results: dict[str, Results]) -> pd.DataFrame:

@@ -1,0 +1,263 @@
+"""Results folders that never cost a user a file: checked before a run, written atomically.
+
+Every command writes its outputs through :func:`write_folder`: into a temporary hidden sibling
+folder (marked as repatsim's before anything else), renamed into place at the end. An existing
+folder is replaced only when it is empty or its ``manifest.json`` lists every file in it
+(``"files"``); anything else raises :class:`ResultsFolderError` before a single file is touched.
+Temporary folders left by killed runs are removed by the next run writing the same folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+MARKER = ".repatsim-writing"  # written first into every temporary folder, removed last
+STALE_AFTER_SECONDS = 24 * 3600  # age at which another host's temporary folder counts as stale
+# what repatsim writes into a folder: only these are removed from an abandoned temporary one
+WRITTEN = ("*.csv", "*.parquet", "*.json", "*.yaml", "*.html", "*/*.png", "*/*.parquet", "*/*.csv")
+
+Allowed = Callable[[str, str], bool]  # (relative path, kind "file"/"dir"/"other") -> ours?
+
+
+class ResultsFolderError(ValueError):
+    """A results folder repatsim refuses to write; ``str()`` is one line; nothing was changed."""
+
+
+def write_folder(
+    out_dir: str | Path, write: Callable[[Path], list[str]], manifest: dict[str, Any]
+) -> Path:
+    """Write a folder of outputs atomically: ``write(tmp)`` writes its files into a temporary
+    folder and returns their relative paths; ``manifest`` (plus that list) goes beside them.
+
+    ``out_dir`` must be new, empty, or a folder repatsim wrote (see :func:`check_destination`).
+    """
+    out = check_destination(out_dir)
+    _remove_stale_temps(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _new_temp(out)
+    try:
+        files = write(tmp)
+        listed = {**manifest, "package": "repatsim", "files": [*files, MANIFEST]}
+        (tmp / MANIFEST).write_text(json.dumps(listed, indent=2, default=str))
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # this run's own temporary folder
+        raise
+    return Path(out_dir)
+
+
+# ---------------------------------------------------------------- may repatsim write there?
+def check_destination(out_dir: str | Path) -> Path:
+    """The absolute folder ``out_dir`` if repatsim may write its outputs there, else raise.
+
+    Allowed: a folder that does not exist yet under a writable folder, an empty folder, or a
+    folder whose repatsim manifest lists every file in it. Refused with
+    :class:`ResultsFolderError`: a file, a symbolic link, a folder holding anything repatsim did
+    not write, an unwritable place. Nothing is created or changed.
+    """
+    out = Path(os.path.abspath(out_dir))
+    if not out.name:
+        raise ResultsFolderError(f"{out}: cannot be a results folder; name a folder inside it")
+    _check_writable(out.parent)
+    if os.path.lexists(out):
+        _check_replaceable(out, "a results folder")
+    old = _old_of(out)
+    if os.path.lexists(old):
+        _check_replaceable(old, "a swap folder")
+    return out
+
+
+def _check_writable(folder: Path) -> None:
+    """Raise unless results can be created in ``folder`` (or in its nearest existing parent)."""
+    probe = folder
+    while not os.path.lexists(probe):
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ResultsFolderError(f"{probe}: is not a folder, so no results can be written in it")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"{probe}: no permission to write there; choose another folder")
+
+
+def _check_replaceable(folder: Path, role: str) -> None:
+    """Raise unless ``folder`` is an empty folder or a results folder repatsim wrote."""
+    if folder.is_symlink() or not folder.is_dir():
+        kind = "a symbolic link" if folder.is_symlink() else "a file, not a folder"
+        raise ResultsFolderError(
+            f"{folder}: is {kind}; repatsim will not replace it; choose another folder"
+        )
+    allowed = _results_files(folder)
+    foreign = [rel for rel, kind in _entries(folder) if not allowed(rel, kind)]
+    if foreign:
+        raise ResultsFolderError(_refusal(folder, foreign, role))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"{folder}: no permission to replace it; choose another folder")
+
+
+def _refusal(folder: Path, foreign: list[str], role: str) -> str:
+    """Why ``folder`` holding ``foreign`` entries is not replaced, in one line."""
+    if _repatsim_manifest(folder) and not _listed_files(folder):
+        return (
+            f"{folder}: is a results folder of an older repatsim, which did not list its files; "
+            "delete it yourself or choose another folder (nothing was changed)"
+        )
+    more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    return (
+        f"{folder}: holds files repatsim did not write ({', '.join(foreign[:3])}{more}); it only "
+        f"replaces {role} whose manifest.json lists every file; nothing was changed; "
+        "choose another folder"
+    )
+
+
+def _results_files(folder: Path) -> Allowed:
+    """Which entries of ``folder`` its repatsim manifest says repatsim wrote (none: no manifest)."""
+    listed = _listed_files(folder)
+    parents = {p.as_posix() for rel in listed for p in Path(rel).parents} - {"."}
+    listed |= {MANIFEST, MARKER} if listed else set()
+
+    def ours(rel: str, kind: str) -> bool:
+        return (kind == "file" and rel in listed) or (kind == "dir" and rel in parents)
+
+    return ours
+
+
+def _listed_files(folder: Path) -> set[str]:
+    """The ``"files"`` of the repatsim manifest in ``folder`` (empty if there is none)."""
+    files = _repatsim_manifest(folder).get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return set()
+    return set(files)
+
+
+def _repatsim_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest in ``folder`` if repatsim wrote it (else empty)."""
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if _is_file(path) else None
+    except (OSError, ValueError):
+        return {}
+    if isinstance(manifest, dict) and manifest.get("package") == "repatsim":
+        return manifest
+    return {}
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _entries(folder: Path, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(relative path, kind) of everything under ``folder``, a folder before its contents."""
+    with os.scandir(folder) as scan:
+        found = sorted(scan, key=lambda entry: entry.name)
+    for entry in found:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield rel, "dir"
+            yield from _entries(Path(entry.path), rel + "/")
+        else:
+            yield rel, "file" if entry.is_file(follow_symlinks=False) else "other"
+
+
+def _remove(folder: Path, allowed: Allowed) -> None:
+    """Delete the entries of ``folder`` that ``allowed`` accepts, then the folder if empty."""
+    entries = list(_entries(folder))
+    for rel, kind in entries:
+        if kind == "file" and allowed(rel, kind):
+            (folder / rel).unlink(missing_ok=True)
+    for rel, kind in [*reversed(entries), ("", "dir")]:
+        if kind == "dir" and (not rel or allowed(rel, kind)):
+            with contextlib.suppress(OSError):  # not empty: it holds what is not ours; it stays
+                (folder / rel).rmdir()
+
+
+# ---------------------------------------------------------------- temporary folders and swap
+def _old_of(out: Path) -> Path:
+    return out.with_name(f".{out.name}.old")
+
+
+def _new_temp(out: Path) -> Path:
+    """A new hidden sibling folder of ``out``, marked as repatsim's before anything else."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are an ordinary folder
+    owner = {"package": "repatsim", "pid": os.getpid(), "host": socket.gethostname()}
+    (tmp / MARKER).write_text(json.dumps(owner))
+    return tmp
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``; the older ``out`` (checked again: it is repatsim's) is deleted."""
+    old = _old_of(out)
+    if os.path.lexists(old):
+        _check_replaceable(old, "a swap folder")
+        _remove(old, _results_files(old))
+    replacing = os.path.lexists(out)
+    if replacing:
+        _check_replaceable(out, "a results folder")  # files may have appeared while simulating
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if replacing:
+            os.replace(old, out)
+        raise
+    (out / MARKER).unlink()
+    if replacing:
+        _remove(old, _results_files(old))
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Remove temporary folders that killed runs writing ``out`` left beside it."""
+    if not out.parent.is_dir():
+        return
+    pattern = re.compile(re.escape(f".{out.name}.") + r"[a-z0-9_]{8}")
+    for entry in out.parent.iterdir():
+        if pattern.fullmatch(entry.name) and _is_abandoned(entry):
+            _remove(entry, _temp_files)
+
+
+def _temp_files(rel: str, kind: str) -> bool:
+    """Whether ``rel`` is a name repatsim writes into a temporary folder."""
+    if kind == "dir":
+        return "/" not in rel
+    return kind == "file" and (rel == MARKER or any(fnmatch.fnmatch(rel, p) for p in WRITTEN))
+
+
+def _is_abandoned(folder: Path) -> bool:
+    """Whether ``folder`` is a repatsim temporary folder whose run is over (killed)."""
+    marker = folder / MARKER
+    if folder.is_symlink() or not _is_file(marker):
+        return False
+    try:
+        owner = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(owner, dict) or owner.get("package") != "repatsim":
+        return False
+    pid = owner.get("pid")
+    if owner.get("host") == socket.gethostname() and os.name == "posix" and isinstance(pid, int):
+        return not _alive(pid)
+    return time.time() - marker.stat().st_mtime > STALE_AFTER_SECONDS
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (POSIX only)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
