@@ -76,8 +76,27 @@ def test_returned_persons_fills_missing_modes_with_zero():
             "persons": [5, 7, 6],
         }
     )
-    out = returned_persons(returns, [0, 1]).set_index(["replication", "mode"])["value"]
-    assert out[(1, "deported")] == 0 and out[(0, "deported")] == 7
+    out = returned_persons(returns, [0, 1]).set_index(["replication", "group", "mode"])["value"]
+    assert out[(1, "acc", "deported")] == 0 and out[(0, "acc", "deported")] == 7
+
+
+def test_returned_persons_has_totals_over_groups_and_modes():
+    returns = pd.DataFrame(
+        {
+            "replication": 0,
+            "date": pd.to_datetime(["2025-01-01"] * 3),
+            "crossing": "gate",
+            "group": ["acc", "undocumented", "acc"],
+            "mode": ["deported", "deported", "voluntary"],
+            "households": 1,
+            "persons": [5, 7, 6],
+        }
+    )
+    out = returned_persons(returns, [0]).set_index(["group", "mode"])["value"]
+    assert out[("all", "deported")] == 12  # 5 + 7: a shift between groups shows in the total
+    assert out[("acc", "all")] == 11  # 5 + 6
+    assert out[("all", "all")] == 18
+    assert out[("undocumented", "voluntary")] == 0
 
 
 def test_peak_daily_crossings_sums_groups_before_the_max():

@@ -25,8 +25,13 @@ def _long(frame: pd.DataFrame, outcome: str, value: str, **keys: str) -> pd.Data
     return out[["replication", *KEYS, "value"]]
 
 
+ALL = "all"  # the group or mode of a total
+
+
 def returned_persons(returns: pd.DataFrame, replications: list[int]) -> pd.DataFrame:
-    """Persons returned per replication, group and mode (zero where none returned)."""
+    """Persons returned per replication, group and mode (zero where none returned), with totals
+    over groups (``group`` = ``all``), over modes (``mode`` = ``all``) and over both, so that a
+    policy moving returns from one group or mode to another shows as such."""
     totals = returns.groupby(["replication", "group", "mode"])["persons"].sum()
     if totals.empty:
         return pd.DataFrame(columns=["replication", *KEYS, "value"])
@@ -35,7 +40,16 @@ def returned_persons(returns: pd.DataFrame, replications: list[int]) -> pd.DataF
         [replications, *[list(level) for level in index.levels[1:]]], names=index.names
     )
     filled = totals.reindex(full, fill_value=0).reset_index()
-    return _long(filled, "persons_returned", "persons")
+    by_mode = filled.groupby(["replication", "mode"], as_index=False)["persons"].sum()
+    by_group = filled.groupby(["replication", "group"], as_index=False)["persons"].sum()
+    both = filled.groupby("replication", as_index=False)["persons"].sum()
+    parts = [
+        filled,
+        by_mode.assign(group=ALL),
+        by_group.assign(mode=ALL),
+        both.assign(group=ALL, mode=ALL),
+    ]
+    return _long(pd.concat(parts, ignore_index=True), "persons_returned", "persons")
 
 
 def peak_daily_crossings(returns: pd.DataFrame) -> pd.DataFrame:
