@@ -8,8 +8,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.scenario.schema import CrackdownChange, Population, Scenario
+from simulation.scenario.schema import MAX_DAYS, CrackdownChange, Population, Scenario
 
+# Shares must sum to 1 within this tolerance. numpy's sampler needs about 1e-8, so the engine
+# normalises the shares it draws with; the tolerance only forgives rounding in the file.
 SHARE_TOLERANCE = 1e-6
 
 
@@ -52,6 +54,12 @@ def _check_calendar(s: Scenario) -> Iterator[Problem]:
             ("calendar", "end"),
             str(s.calendar.end),
             f"must not be before calendar.start ({s.calendar.start})",
+        )
+    elif s.days > MAX_DAYS:
+        yield Problem(
+            ("calendar", "end"),
+            str(s.calendar.end),
+            f"the calendar spans {s.days} days; at most {MAX_DAYS} (100 years)",
         )
 
 
