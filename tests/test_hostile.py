@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.scenario.load import MAX_FILE_BYTES, load_scenario
+from simulation.scenario.load import MAX_FILE_BYTES, ScenarioError, load_scenario, parse_scenario
 from simulation.scenario.reading import MAX_ALIASES, MAX_DEPTH, MAX_VALUES
 from tests.fuzzing import SCENARIOS, fuzz, validate
 from tests.test_validation import BASE, mutate, write
@@ -111,7 +111,7 @@ CASES = [
     (
         "billion_laughs",
         laughs(),
-        f":5: lol4.7: more than {MAX_VALUES} values (aliases expanded)",
+        f":5: lol4.7: more than {MAX_VALUES} values, counting what each alias repeats",
     ),
     (
         "too_many_aliases",
@@ -172,6 +172,17 @@ def test_file_over_the_size_limit_is_refused_up_front(tmp_path):
     assert refused(path) == f"{path}: file too large; a scenario file is at most 1000000 bytes"
 
 
+def test_file_over_the_size_limit_in_bytes_but_not_characters(tmp_path):
+    path = write(tmp_path, BASE + "#" + "é" * (MAX_FILE_BYTES // 2))
+    assert refused(path) == f"{path}: file too large; a scenario file is at most 1000000 bytes"
+
+
+def test_text_over_the_size_limit(tmp_path):
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(BASE + "#" * MAX_FILE_BYTES, "given.yaml")
+    assert str(info.value) == "given.yaml: text too large; a scenario is at most 1000000 characters"
+
+
 def test_file_at_the_size_limit_is_read(tmp_path):
     text = BASE + "#" * (MAX_FILE_BYTES - len(BASE.encode()))
     assert load_scenario(write(tmp_path, text)).name == "mini"
@@ -218,7 +229,11 @@ SET_CASES = [
         "run=" + _deep("{a: ", "}"),
         f"{'.'.join(['run'] + ['a'] * MAX_DEPTH)}: nested more than 32 levels deep",
     ),
-    ("alias_bomb", "run=" + _flow_laughs(), "run.l4.7: more than 100000 values (aliases expanded)"),
+    (
+        "alias_bomb",
+        "run=" + _flow_laughs(),
+        f"run.l4.7: more than {MAX_VALUES} values, counting what each alias repeats",
+    ),
     (
         "newline_in_the_key",
         "run\n.seed=7",

@@ -937,6 +937,24 @@ def test_deadline_without_crackdown(tmp_path):
     )
 
 
+def test_unknown_name_among_many_lists_some_without_a_hint(tmp_path):
+    """Beyond 50 names there is no "did you mean" (quadratic when many references are wrong)."""
+    spare = "  spare:\n    stages:\n"
+    extra = "".join(
+        f"  x{i}: {{stages: {{s: {{servers: 1, service_minutes: {{per_household: "
+        f"{{dist: fixed, value: 1}}}}}}}}}}\n"
+        for i in range(60)
+    )
+    text = mutate("  - crossing: gate", "  - crossing: x1a", mutate(spare, extra + spare))
+    path = write(tmp_path, text)
+    listed = ", ".join(["gate", *(f"x{i}" for i in range(49))])
+    pinned(
+        path,
+        f"{path}:{line_of(text, 'crossing: x1a')}: demand.0.crossing: unknown crossing; "
+        f"expected one of: {listed}, ... (62 in all) (got 'x1a')",
+    )
+
+
 def test_missing_section_points_at_the_top(tmp_path):
     path = write(tmp_path, drop_section("crossings"))
     pinned(path, f"{path}:1: crossings: required key is missing; expected a mapping")

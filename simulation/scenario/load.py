@@ -38,7 +38,8 @@ def _too_large() -> str:
 def _raw_scenario(text: str, filename: str) -> tuple[dict[str, Any], dict[Any, int]]:
     """The raw mapping of a scenario text and the line of every key path in it."""
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError([f"{filename}: {_too_large()}"])
+        limit = f"a scenario is at most {MAX_FILE_BYTES} characters"
+        raise ScenarioError([f"{filename}: text too large; {limit}"])
     data, found = read_yaml(text, filename)
     if not isinstance(data, dict):
         raise ScenarioError(

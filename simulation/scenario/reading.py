@@ -17,9 +17,8 @@ Limits (a shipped scenario has about 600 values, is nested 7 deep and uses no al
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import GeneratorType
 from typing import Any
 
 import yaml
@@ -47,7 +46,7 @@ class TooComplex(Exception):
 
 
 class BadValue(Exception):
-    """A scalar (or collection) whose tag cannot construct it, e.g. ``!!bool maybe``."""
+    """A scalar whose tag cannot convert its text, e.g. ``!!bool maybe``, or a number too long."""
 
     def __init__(self, node: yaml.Node, message: str) -> None:
         super().__init__(message)
@@ -56,24 +55,18 @@ class BadValue(Exception):
 
 # ---------------------------------------------------------------- constructing values
 def _guarded(constructor: Callable[..., Any]) -> Callable[..., Any]:
-    """A constructor whose conversion errors become :class:`BadValue` naming the node."""
+    """A constructor whose conversion errors become :class:`BadValue` naming the node.
+
+    Only scalars convert text; a collection's constructor raises YAML errors of its own.
+    """
 
     def construct(loader: SafeConstructor, node: yaml.Node) -> Any:
         try:
-            data = constructor(loader, node)
+            return constructor(loader, node)
         except _CONVERSION_ERRORS:
             raise BadValue(node, f"not a valid {_tag_name(node)}") from None
-        return _guarded_steps(data, node) if isinstance(data, GeneratorType) else data
 
     return construct
-
-
-def _guarded_steps(steps: Iterator[Any], node: yaml.Node) -> Iterator[Any]:
-    """A two-step (collection) constructor with its conversion errors named at ``node``."""
-    try:
-        yield from steps
-    except _CONVERSION_ERRORS:
-        raise BadValue(node, f"not a valid {_tag_name(node)}") from None
 
 
 def _tag_name(node: yaml.Node) -> str:
@@ -202,7 +195,7 @@ def _count(budget: _Budget, event: yaml.Event) -> None:
         if level.anchor is not None:
             budget.sizes[level.anchor] = budget.values - level.start
     if budget.values > MAX_VALUES:
-        raise budget.fail(f"more than {MAX_VALUES} values (aliases expanded)", event)
+        raise budget.fail(f"more than {MAX_VALUES} values, counting what each alias repeats", event)
 
 
 def _checked_events(text: str) -> list[yaml.Event]:

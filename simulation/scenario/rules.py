@@ -13,6 +13,7 @@ from simulation.scenario.schema import MAX_DAYS, CrackdownChange, Population, Sc
 # Shares must sum to 1 within this tolerance. numpy's sampler needs about 1e-8, so the engine
 # normalises the shares it draws with; the tolerance only forgives rounding in the file.
 SHARE_TOLERANCE = 1e-6
+MAX_LISTED = 50  # known names listed after "unknown crossing" and the like
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,18 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
 
 
 def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
-    """'unknown KIND' with the closest known name, then all known names."""
+    """'unknown KIND' with the closest known name, then the known names.
+
+    Beyond :data:`MAX_LISTED` names there is no "did you mean" (it would cost time quadratic
+    in the number of names when many references are wrong) and the list is cut short.
+    """
     known = list(names)
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, known, n=1) if len(known) <= MAX_LISTED else []
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown {kind}; {hint}expected one of: {', '.join(known) or '(none)'}"
+    listed = ", ".join(known[:MAX_LISTED]) or "(none)"
+    if len(known) > MAX_LISTED:
+        listed += f", ... ({len(known)} in all)"
+    return f"unknown {kind}; {hint}expected one of: {listed}"
 
 
 def _demanded_crossings(s: Scenario) -> set[str]:
