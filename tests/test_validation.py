@@ -113,6 +113,11 @@ timeline:
   - {event: hazard_change, date: 2025-01-05, group: por, multiplier: 2.0}
 """
 
+FOLDER_NAME = (
+    "expected a name usable as a folder name: a letter or digit, then up to 79 letters, digits, "
+    "'.', '_' or '-' (pattern ^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$)"
+)
+FINITE = "expected a finite number, not infinity or NaN"
 DISTS = "exponential, gamma, lognormal, fixed, empirical"
 EVENTS = (
     "deadline_extension, closure, capacity_change, hazard_change, opening_hours, crackdown_change"
@@ -394,7 +399,7 @@ CASES = [
         "name: my scenario",
         "name: my",
         "name",
-        "expected text matching '^[A-Za-z0-9_.-]+$' (got 'my scenario')",
+        f"{FOLDER_NAME} (got 'my scenario')",
     ),
     # rules inside one section
     (
@@ -479,6 +484,181 @@ CASES = [
         "stages: {}",
         "crossings.spare.stages",
         "expected at least 1 entry (got {})",
+    ),
+    # numbers must be finite and within the documented bounds (simulation.scenario.schema)
+    (
+        "rate_is_infinite",
+        "rate_per_day: 20",
+        "rate_per_day: .inf",
+        "rate_per_day: .inf",
+        "demand.0.schedule.1.rate_per_day",
+        f"{FINITE} (got inf)",
+    ),
+    (
+        "share_is_nan",
+        "share: 0.6",
+        "share: .nan",
+        "share: .nan",
+        "populations.acc.regions.north.share",
+        f"{FINITE} (got nan)",
+    ),
+    (
+        "number_text_overflowing_to_infinity",
+        "dwell_hours: {dist: fixed, value: 12.0}",
+        "dwell_hours: {dist: fixed, value: 1e400}",
+        "dwell_hours:",
+        "crackdown.holding.dwell_hours.value",
+        f"{FINITE} (got '1e400')",
+    ),
+    (
+        "gamma_sd_infinite",
+        "{dist: gamma, mean: 5.0, sd: 1.0}",
+        "{dist: gamma, mean: 5.0, sd: .inf}",
+        "sd: .inf",
+        "populations.por.regions.north.crossings.gate.travel_hours.sd",
+        f"{FINITE} (got inf)",
+    ),
+    (
+        "travel_time_sd_infinite",
+        "{dist: lognormal, mean: 8.0, sd: 2.0}",
+        "{dist: lognormal, mean: 8.0, sd: .inf}",
+        "sd: .inf",
+        "populations.acc.regions.south.crossings.spare.travel_hours.sd",
+        f"{FINITE} (got inf)",
+    ),
+    (
+        "mean_absurdly_large",
+        "{per_household: {dist: exponential, mean: 10.0}}",
+        "{per_household: {dist: exponential, mean: 1.0e+308}}",
+        "mean: 1.0e+308",
+        "crossings.spare.stages.desk.service_minutes.per_household.mean",
+        "must be <= 1e6 (got 1e+308)",
+    ),
+    (
+        "sd_too_large_for_the_mean",
+        "{dist: gamma, mean: 5.0, sd: 1.0}",
+        "{dist: gamma, mean: 5.0, sd: 6000.0}",
+        "sd: 6000.0",
+        "populations.por.regions.north.crossings.gate.travel_hours.sd",
+        "must be between 1e-06 and 1000 times the mean (here 5e-06 to 5000); the sampler "
+        "cannot draw it (got 6000.0)",
+    ),
+    (
+        "sd_too_small_for_the_mean",
+        "            mean: 5.0\n            sd: 2.0\n",
+        "            mean: 5.0\n            sd: 1.0e-300\n",
+        "sd: 1.0e-300",
+        "crossings.gate.stages.entry.service_minutes.per_household.sd",
+        "must be between 1e-06 and 1000 times the mean (here 5e-06 to 5000); the sampler "
+        "cannot draw it (got 1e-300)",
+    ),
+    (
+        "servers_absurd",
+        "        servers: 1\n",
+        "        servers: 1000000000000000000000000000000\n",
+        "servers: 1000000000000000000000000000000",
+        "crossings.spare.stages.desk.servers",
+        "must be <= 100000 (got 1000000000000000000000000000000)",
+    ),
+    (
+        "persons_above_bound",
+        "persons: 1000",
+        "persons: 2000000000",
+        "persons: 2000000000",
+        "populations.acc.persons",
+        "must be <= 1e9 (got 2000000000)",
+    ),
+    (
+        "rate_above_bound",
+        "rate_per_day: 20",
+        "rate_per_day: 20000000.0",
+        "rate_per_day: 20000000.0",
+        "demand.0.schedule.1.rate_per_day",
+        "must be <= 1e7 (got 20000000.0)",
+    ),
+    (
+        "household_size_values_empty",
+        "household_size: {values: [3]}",
+        "household_size: {values: []}",
+        "initial_backlog:",
+        "crossings.spare.stages.desk.initial_backlog.household_size.values",
+        "expected at least 1 entry (got [])",
+    ),
+    (
+        "household_larger_than_bound",
+        "max_persons: 12",
+        "max_persons: 5000",
+        "max_persons: 5000",
+        "populations.acc.household_size.max_persons",
+        "must be <= 1000 (got 5000)",
+    ),
+    (
+        "weight_infinite",
+        "weights: [1, 2, 1]",
+        "weights: [1, .inf, 1]",
+        "weights: [1, .inf, 1]",
+        "populations.por.household_size.weights.1",
+        f"{FINITE} (got inf)",
+    ),
+    (
+        "patience_infinite",
+        "patience_hours: 24",
+        "patience_hours: .inf",
+        "patience_hours: .inf",
+        "crossings.gate.divert.patience_hours",
+        f"{FINITE} (got inf)",
+    ),
+    (
+        "ramp_longer_than_bound",
+        "ramp_days: 5}",
+        "ramp_days: 100000}",
+        "ramp_days: 100000}",
+        "populations.acc.voluntary.ramp.ramp_days",
+        "must be <= 36525 (got 100000)",
+    ),
+    (
+        "multiplier_above_bound",
+        "multiplier: 2.0",
+        "multiplier: 2000000.0",
+        "multiplier: 2000000.0",
+        "timeline.3.multiplier",
+        "must be <= 1e6 (got 2000000.0)",
+    ),
+    (
+        "replications_above_bound",
+        "name: mini\n",
+        "name: mini\nrun: {replications: 1000000}\n",
+        "run:",
+        "run.replications",
+        "must be <= 100000 (got 1000000)",
+    ),
+    (
+        "seed_above_bound",
+        "name: mini\n",
+        "name: mini\nrun: {seed: 9223372036854775808}\n",
+        "run:",
+        "run.seed",
+        "must be <= 9223372036854775807 (got 9223372036854775808)",
+    ),
+    (
+        "calendar_longer_than_bound",
+        "  end: 2025-01-31",
+        "  end: 2225-01-31",
+        "end: 2225-01-31",
+        "calendar.end",
+        "the calendar spans 73079 days; at most 36525 (100 years) (got '2225-01-31')",
+    ),
+    # a scenario name becomes a folder name (results/NAME)
+    ("name_dot", "name: mini", "name: .", "name:", "name", f"{FOLDER_NAME} (got '.')"),
+    ("name_dot_dot", "name: mini", "name: ..", "name:", "name", f"{FOLDER_NAME} (got '..')"),
+    ("name_with_slash", "name: mini", "name: a/b", "name:", "name", f"{FOLDER_NAME} (got 'a/b')"),
+    (
+        "name_too_long",
+        "name: mini",
+        "name: " + "a" * 81,
+        "name:",
+        "name",
+        f"{FOLDER_NAME} (got '{'a' * 81}')",
     ),
     # cross-field rules (simulation.scenario.rules)
     (
@@ -757,6 +937,24 @@ def test_deadline_without_crackdown(tmp_path):
     )
 
 
+def test_unknown_name_among_many_lists_some_without_a_hint(tmp_path):
+    """Beyond 50 names there is no "did you mean" (quadratic when many references are wrong)."""
+    spare = "  spare:\n    stages:\n"
+    extra = "".join(
+        f"  x{i}: {{stages: {{s: {{servers: 1, service_minutes: {{per_household: "
+        f"{{dist: fixed, value: 1}}}}}}}}}}\n"
+        for i in range(60)
+    )
+    text = mutate("  - crossing: gate", "  - crossing: x1a", mutate(spare, extra + spare))
+    path = write(tmp_path, text)
+    listed = ", ".join(["gate", *(f"x{i}" for i in range(49))])
+    pinned(
+        path,
+        f"{path}:{line_of(text, 'crossing: x1a')}: demand.0.crossing: unknown crossing; "
+        f"expected one of: {listed}, ... (62 in all) (got 'x1a')",
+    )
+
+
 def test_missing_section_points_at_the_top(tmp_path):
     path = write(tmp_path, drop_section("crossings"))
     pinned(path, f"{path}:1: crossings: required key is missing; expected a mapping")
@@ -931,6 +1129,32 @@ def test_set_inside_a_section_the_file_lacks(tmp_path):
         "set it whole instead, e.g. --set 'run={seed: 7}'",
         (assignment,),
     )
+
+
+def test_set_empty_household_sizes(tmp_path):
+    path = write(tmp_path, BASE)
+    assignment = "demand.0.household_size={values: []}"
+    pinned(
+        path,
+        f"{path}: --set {assignment}: demand.0.household_size.values: expected at least 1 entry "
+        "(got [])",
+        (assignment,),
+    )
+
+
+def test_set_infinite_value(tmp_path):
+    path = write(tmp_path, BASE)
+    assignment = "demand.0.schedule.0.rate_per_day=.inf"
+    pinned(
+        path,
+        f"{path}: --set {assignment}: demand.0.schedule.0.rate_per_day: {FINITE} (got inf)",
+        (assignment,),
+    )
+
+
+def test_the_longest_name_is_accepted(tmp_path):
+    scenario = load_scenario(write(tmp_path, mutate("name: mini", "name: a" + "-" * 79)))
+    assert scenario.name == "a" + "-" * 79
 
 
 def test_set_that_fixes_the_file_is_accepted(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -22,11 +22,35 @@ from simulation.scenario.schema import Distribution, Scenario, TimelineEvent
 Path_ = tuple[str | int, ...]
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: each unprintable character (newline, ESC, NUL, U+2028...) escaped.
+
+    Escapes look like Python's (``\\n``, ``\\x1b``, ``\\u2028``); printable text is unchanged.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters (ending ``...`` when cut), for echoing input."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def key_text(path: Sequence[str | int]) -> str:
+    """A key path as written in messages: ``a.b.0.c``, or ``(top level)`` when empty."""
+    return clip(printable(".".join(map(str, path)))) or "(top level)"
+
+
 class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``str()`` is one line: file, line, key, what is wrong."""
+    """A scenario that cannot be used; ``str()`` is one line: file, line, key, what is wrong.
+
+    Every line is passed through :func:`printable`, so no key, value, file name or ``--set``
+    text echoed in it can break it over several lines.
+    """
 
     def __init__(self, lines: Sequence[str]) -> None:
-        self.lines = list(lines)
+        self.lines = [printable(line) for line in lines]
         extra = f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""
         super().__init__(self.lines[0] + extra)
 
@@ -59,7 +83,7 @@ class Source:
         """``FILE:LINE`` or ``FILE: --set KEY=VALUE`` for the value at ``path``."""
         assignment = self.override_of(path)
         if assignment is not None:
-            return f"{self.filename}: --set {assignment}"
+            return f"{self.filename}: --set {clip(assignment)}"
         return f"{self.filename}:{self.line_number(path)}"
 
 
@@ -187,19 +211,42 @@ def _is_union_tag(node: dict[str, Any], part: str) -> bool:
 
 
 def show_value(value: Any, limit: int = 100) -> str:
-    """A value as one short line: YAML-like mappings and lists, dates as text."""
-    text = _flat(value)
+    """A value as one short line: YAML-like mappings and lists, dates as text.
+
+    Only the first ``limit`` characters are built, however large the value.
+    """
+    pieces, size = [], 0
+    for piece in _pieces(value):
+        pieces.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    text = printable("".join(pieces))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _flat(value: Any) -> str:
+def _pieces(value: Any) -> Iterator[str]:
+    """The text of ``value`` in pieces, so that a caller can stop early."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_flat(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(_flat, value)) + "]"
-    if isinstance(value, dt.date):
-        return repr(value.isoformat())
-    return repr(value)
+        yield "{"
+        for i, (k, v) in enumerate(value.items()):
+            yield f"{', ' if i else ''}{str(k)[:100]}: "
+            yield from _pieces(v)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _pieces(item)
+        yield "]"
+    elif isinstance(value, dt.date):
+        yield repr(value.isoformat())
+    elif isinstance(value, int) and value.bit_length() > 300:
+        yield f"<a number of about {int(value.bit_length() * 0.30103)} digits>"
+    elif isinstance(value, str | bytes) and len(value) > 200:
+        yield repr(value[:200])
+    else:
+        yield repr(value)
 
 
 _BOUNDS = {
@@ -210,6 +257,14 @@ _BOUNDS = {
 }
 
 
+def _number(limit: float) -> str:
+    """A bound as written in messages: ``24``, ``0.5``, ``100000``, ``1e9``, ``1e-06``."""
+    if isinstance(limit, int) or limit.is_integer():
+        digits = str(int(limit))
+        return f"1e{len(digits) - 1}" if len(digits) > 6 and digits.rstrip("0") == "1" else digits
+    return f"{limit:g}".replace("e+", "e")
+
+
 def _message(error: Any) -> str:
     """What is wrong with a value, phrased as what is expected."""
     kind, ctx = error["type"], error.get("ctx", {})
@@ -217,7 +272,9 @@ def _message(error: Any) -> str:
     if kind in _BOUNDS:
         bound, symbol = _BOUNDS[kind]
         limit = ctx[bound]
-        return f"must be {symbol} {limit:g}" if isinstance(limit, int | float) else msg
+        return f"must be {symbol} {_number(limit)}" if isinstance(limit, int | float) else msg
+    if kind == "finite_number":
+        return "expected a finite number, not infinity or NaN"
     if kind.startswith("date"):
         detail = msg.partition(", ")[2]
         return "expected a date YYYY-MM-DD" + (f", {detail}" if detail else "")
@@ -227,6 +284,8 @@ def _message(error: Any) -> str:
         return f"expected at least {ctx.get('min_length', 1)} entry"
     if kind == "string_pattern_mismatch":
         return f"expected text matching {ctx.get('pattern')!r}"
+    if kind == "int_parsing_size":
+        return "expected a whole number, not so many digits"
     return "expected " + msg.removeprefix("Input should be ") if "should be" in msg else msg
 
 
@@ -269,12 +328,12 @@ def _error_text(error: Any, data: Any) -> tuple[Path_, str]:
 def describe_error(error: Any, data: Any, source: Source) -> tuple[int, int, str]:
     """Sort key (unknown keys first, then file order) and the one-line message of an error."""
     path, text = _error_text(error, data)
-    key = ".".join(map(str, path)) or "(top level)"
+    key = key_text(path)
     rank = 0 if error["type"] == "extra_forbidden" else 1
     return rank, source.line_number(path), f"{source.line_of(path)}: {key}: {text}"
 
 
 def describe_problem(problem: Problem, source: Source) -> str:
-    key = ".".join(map(str, problem.path))
+    key = key_text(problem.path)
     where = source.line_of(problem.path)
     return f"{where}: {key}: {problem.message} (got {show_value(problem.value)})"

@@ -8,9 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.scenario.schema import CrackdownChange, Population, Scenario
+from simulation.scenario.schema import MAX_DAYS, CrackdownChange, Population, Scenario
 
+# Shares must sum to 1 within this tolerance. numpy's sampler needs about 1e-8, so the engine
+# normalises the shares it draws with; the tolerance only forgives rounding in the file.
 SHARE_TOLERANCE = 1e-6
+MAX_LISTED = 50  # known names listed after "unknown crossing" and the like
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ def _check_calendar(s: Scenario) -> Iterator[Problem]:
             str(s.calendar.end),
             f"must not be before calendar.start ({s.calendar.start})",
         )
+    elif s.days > MAX_DAYS:
+        yield Problem(
+            ("calendar", "end"),
+            str(s.calendar.end),
+            f"the calendar spans {s.days} days; at most {MAX_DAYS} (100 years)",
+        )
 
 
 def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Problem]:
@@ -105,11 +114,18 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
 
 
 def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
-    """'unknown KIND' with the closest known name, then all known names."""
+    """'unknown KIND' with the closest known name, then the known names.
+
+    Beyond :data:`MAX_LISTED` names there is no "did you mean" (it would cost time quadratic
+    in the number of names when many references are wrong) and the list is cut short.
+    """
     known = list(names)
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, known, n=1) if len(known) <= MAX_LISTED else []
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown {kind}; {hint}expected one of: {', '.join(known) or '(none)'}"
+    listed = ", ".join(known[:MAX_LISTED]) or "(none)"
+    if len(known) > MAX_LISTED:
+        listed += f", ... ({len(known)} in all)"
+    return f"unknown {kind}; {hint}expected one of: {listed}"
 
 
 def _demanded_crossings(s: Scenario) -> set[str]:

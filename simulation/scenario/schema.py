@@ -3,27 +3,54 @@
 Field names carry their units (``rate_per_day``, ``travel_hours``, ``service_minutes``). Structural
 and per-field rules live here; rules that relate several fields (shares summing to one, names that
 must exist elsewhere, dates inside the calendar) live in :mod:`simulation.scenario.rules`.
+
+Every number must be finite (no ``.inf``, ``.nan``, ``1e400``), and each kind of number has an
+upper bound, far above any real scenario but low enough that what validates also runs: a year's
+simulation stays finite and no count overflows. The bounds are the ``MAX_*`` constants below.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PRIORITY_CLASSES = ("deported", "vulnerable")
 
+MAX_COUNT = 10**9  # persons or households: in a group, a backlog, a capacity (per day)
+MAX_SERVERS = 100_000  # desks or lanes of one stage
+MAX_RATE_PER_DAY = 10**7  # arrivals per day, or a voluntary hazard per household per day
+MAX_DURATION = 10**6  # a mean, sd or value of a duration, in its key's unit (minutes or hours)
+MAX_WEIGHT = 10**9  # one weight of an empirical distribution or household size
+MAX_HOUSEHOLD_PERSONS = 1000  # persons in one household
+MAX_MULTIPLIER = 10**6  # a hazard multiplier
+MAX_DAYS = 36_525  # 100 years: a calendar, a ramp
+MAX_REPLICATIONS = 100_000
+MAX_SEED = 2**63 - 1
+SD_PER_MEAN = (1e-6, 1e3)  # gamma and log-normal: sd between these multiples of the mean
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"  # a scenario name is a folder name
+
 
 class Frozen(BaseModel):
-    """Base: immutable, unknown keys are errors."""
+    """Base: immutable, unknown keys are errors, numbers finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PosCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+Servers = Annotated[int, Field(ge=0, le=MAX_SERVERS)]
+Rate = Annotated[float, Field(ge=0, le=MAX_RATE_PER_DAY)]
+Duration = Annotated[float, Field(gt=0, le=MAX_DURATION)]
+NonNegDuration = Annotated[float, Field(ge=0, le=MAX_DURATION)]
+Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
+Persons = Annotated[int, Field(ge=1, le=MAX_HOUSEHOLD_PERSONS)]
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
 
 def _one_weight_per_value(weights: list[float] | None, info: ValidationInfo) -> list[float] | None:
@@ -37,43 +64,59 @@ def _one_weight_per_value(weights: list[float] | None, info: ValidationInfo) -> 
     return weights
 
 
+def _sd_near_mean(sd: float, info: ValidationInfo) -> float:
+    """Check that ``sd`` lies within :data:`SD_PER_MEAN` multiples of the ``mean`` next to it."""
+    mean = info.data.get("mean")
+    low, high = SD_PER_MEAN
+    if mean is not None and not low * mean <= sd <= high * mean:
+        raise ValueError(
+            f"must be between {low:g} and {high:g} times the mean "
+            f"(here {low * mean:g} to {high * mean:g}); the sampler cannot draw it"
+        )
+    return sd
+
+
 # ---------------------------------------------------------------- distributions
 class Exponential(Frozen):
     """Exponential with the given mean."""
 
     dist: Literal["exponential"]
-    mean: Pos
+    mean: Duration
 
 
 class Gamma(Frozen):
     """Gamma parameterised by mean and standard deviation."""
 
     dist: Literal["gamma"]
-    mean: Pos
-    sd: Pos
+    mean: Duration
+    sd: Duration
+
+    _sd_near_mean = field_validator("sd")(_sd_near_mean)
 
 
 class LogNormal(Frozen):
     """Log-normal parameterised by the mean and standard deviation of the variable itself."""
 
     dist: Literal["lognormal"]
-    mean: Pos
-    sd: Pos
+    mean: Duration
+    sd: Duration
+
+    _sd_near_mean = field_validator("sd")(_sd_near_mean)
 
 
 class Fixed(Frozen):
     """A constant."""
 
     dist: Literal["fixed"]
-    value: NonNeg
+    value: NonNegDuration
 
 
 class Empirical(Frozen):
     """Resampling of observed values, optionally weighted."""
 
     dist: Literal["empirical"]
-    values: Annotated[list[NonNeg], Field(min_length=1)]
-    weights: list[Pos] | None = None
+    values: Annotated[list[NonNegDuration], Field(min_length=1)]
+    weights: list[Weight] | None = None
 
     _weights_match = field_validator("weights")(_one_weight_per_value)
 
@@ -86,10 +129,10 @@ Distribution = Annotated[
 class HouseholdSize(Frozen):
     """Persons per household: ``mean`` (1 + Poisson(mean - 1)) or ``values``/``weights``."""
 
-    mean: Annotated[float, Field(ge=1)] | None = None
-    values: list[Annotated[int, Field(ge=1)]] | None = None
-    weights: list[Pos] | None = None
-    max_persons: Annotated[int, Field(ge=1)] = 30
+    mean: Annotated[float, Field(ge=1, le=MAX_HOUSEHOLD_PERSONS)] | None = None
+    values: Annotated[list[Persons], Field(min_length=1)] | None = None
+    weights: list[Weight] | None = None
+    max_persons: Persons = 30
 
     _weights_match = field_validator("weights")(_one_weight_per_value)
 
@@ -111,14 +154,14 @@ class RateStep(Frozen):
     """From this date on, the rate is ``rate_per_day``."""
 
     start: dt.date = Field(alias="from")
-    rate_per_day: NonNeg
+    rate_per_day: Rate
 
 
 class ServersStep(Frozen):
     """From this date on, the stage has ``servers`` desks or lanes."""
 
     start: dt.date = Field(alias="from")
-    servers: Annotated[int, Field(ge=0)]
+    servers: Servers
 
 
 # ---------------------------------------------------------------- populations
@@ -141,7 +184,7 @@ class DeadlineRamp(Frozen):
 
     base_per_day: Share
     peak_per_day: Share
-    ramp_days: Annotated[int, Field(ge=1)]
+    ramp_days: Days
 
 
 class Voluntary(Frozen):
@@ -166,7 +209,7 @@ class Voluntary(Frozen):
 class Population(Frozen):
     """A legal-status group of Afghans in Pakistan."""
 
-    persons: Annotated[int, Field(ge=0)]
+    persons: Count
     household_size: HouseholdSize
     regions: dict[str, Region]
     deadline: dt.date | None = None
@@ -178,14 +221,14 @@ class Population(Frozen):
 class Holding(Frozen):
     """Holding centres: capacity (persons) and minimum dwell before transport (hours)."""
 
-    capacity_persons: Annotated[int, Field(ge=1)]
+    capacity_persons: PosCount
     dwell_hours: Distribution
 
 
 class Transport(Frozen):
     """Deportation vehicles leaving the holding centres for each crossing."""
 
-    vehicle_capacity_persons: Annotated[int, Field(ge=1)]
+    vehicle_capacity_persons: PosCount
     departures_per_day: Annotated[int, Field(ge=1, le=96)]
     travel_hours: Distribution
 
@@ -194,7 +237,7 @@ class Crackdown(Frozen):
     """Apprehension of households of a group still in Pakistan after its deadline."""
 
     arrest_rate_per_day: Share
-    arrest_capacity_persons_per_day: Annotated[int, Field(ge=0)] | None = None
+    arrest_capacity_persons_per_day: Count | None = None
     arrest_hour: Annotated[float, Field(ge=0, lt=24)] = 9.0
     holding: Holding
     transport: Transport
@@ -232,7 +275,7 @@ class ServiceTime(Frozen):
 class Backlog(Frozen):
     """Households already waiting at a stage when the simulation starts."""
 
-    households: Annotated[int, Field(ge=0)]
+    households: Count
     group: str
     household_size: HouseholdSize | None = None
 
@@ -240,10 +283,10 @@ class Backlog(Frozen):
 class Stage(Frozen):
     """One processing stage of a crossing (desks, lanes, counters)."""
 
-    servers: Annotated[int, Field(ge=0)]
+    servers: Servers
     servers_schedule: list[ServersStep] = []
     service_minutes: ServiceTime
-    waiting_capacity_households: Annotated[int, Field(ge=1)] | None = None
+    waiting_capacity_households: PosCount | None = None
     opening_hours: OpeningHours | None = None
     priority: list[Literal["deported", "vulnerable"]] = []
     initial_backlog: Backlog | None = None
@@ -268,7 +311,7 @@ class Divert(Frozen):
     """Households waiting at a closed crossing leave for another after ``patience_hours``."""
 
     to: str
-    patience_hours: Pos
+    patience_hours: Duration
     travel_hours: Distribution
 
 
@@ -320,7 +363,7 @@ class CapacityChange(Frozen):
     date: dt.date
     crossing: str
     stage: str
-    servers: Annotated[int, Field(ge=0)]
+    servers: Servers
 
 
 class HazardChange(Frozen):
@@ -329,7 +372,7 @@ class HazardChange(Frozen):
     event: Literal["hazard_change"]
     date: dt.date
     group: str
-    multiplier: NonNeg
+    multiplier: Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]
 
 
 class OpeningHoursChange(OpeningHours):
@@ -348,7 +391,7 @@ class CrackdownChange(Frozen):
     date: dt.date
     group: str | None = None
     arrest_rate_per_day: Share | None = None
-    arrest_capacity_persons_per_day: Annotated[int, Field(ge=0)] | None = None
+    arrest_capacity_persons_per_day: Count | None = None
 
 
 TimelineEvent = Annotated[
@@ -373,14 +416,14 @@ class Calendar(Frozen):
 class RunSettings(Frozen):
     """Replications and master seed (both overridable from the command line)."""
 
-    replications: Annotated[int, Field(ge=1)] = 10
-    seed: Annotated[int, Field(ge=0)] = 12345
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 12345
 
 
 class Scenario(Frozen):
     """A whole scenario: validated once, immutable, the only input of :func:`simulate`."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: str
     description: str = ""
     sources: list[str] = []
     calendar: Calendar
@@ -390,6 +433,16 @@ class Scenario(Frozen):
     crossings: Annotated[dict[str, Crossing], Field(min_length=1)]
     demand: list[Demand] = []
     timeline: list[TimelineEvent] = []
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        if re.fullmatch(NAME_PATTERN, name) is None:
+            raise ValueError(
+                "expected a name usable as a folder name: a letter or digit, then up to 79 "
+                f"letters, digits, '.', '_' or '-' (pattern {NAME_PATTERN})"
+            )
+        return name
 
     @property
     def days(self) -> int:
