@@ -72,9 +72,7 @@ def differences(outcomes: pd.DataFrame, baseline: str = "baseline") -> pd.DataFr
     paired by their ``replication`` number; a pair where either arm has no value (a date never
     reached) is left out, and ``n`` counts the pairs used.
     """
-    wide = outcomes.pivot_table(
-        index=[*KEYS, "replication"], columns="variant", values="value", dropna=False
-    )
+    wide = outcomes.set_index([*KEYS, "replication", "variant"])["value"].unstack("variant")
     variants = [v for v in dict.fromkeys(outcomes["variant"]) if v != baseline]
     unit = units()
     rows = []

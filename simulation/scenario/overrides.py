@@ -1,4 +1,6 @@
-"""``--set KEY.PATH=VALUE``: overriding one value of the raw scenario before validation.
+"""``--set KEY.PATH=VALUE``: overriding one value of the raw scenario before validation;
+``--set KEY.PATH+=VALUE`` appends VALUE to the list at KEY.PATH (e.g. a timeline event), so
+adding an event does not mean replacing (and silently dropping) the ones already there.
 
 The value is read as YAML with the same limits as a file (:mod:`simulation.scenario.reading`);
 every error is one line ``FILE: --set KEY=VALUE: key.path: what is wrong``.
@@ -34,11 +36,15 @@ def _part(text: str) -> str | int:
 def apply_override(data: dict[str, Any], assignment: str) -> Path_:
     """Set ``a.b.c=value`` in the raw scenario (value parsed as YAML); return the key path."""
     key, sep, raw = assignment.partition("=")
+    append = key.endswith("+")
+    key = key.removesuffix("+")
     if not sep or not key:
         raise ScenarioError([f"--set {clip(assignment)}: expected KEY.PATH=VALUE, e.g. run.seed=7"])
     parts = [_part(p) for p in key.split(".")]
     node = _node_at(data, parts, assignment)
     last = parts[-1]
+    if append:
+        return _append(node, parts, raw, assignment)
     if not (isinstance(node, dict) or has_index(node, last)):
         problem = _no_such(node, parts[-1:], raw, parts[:-1])
         raise ScenarioError([f"--set {clip(assignment)}: {key_text(parts)}: {problem}"])
@@ -48,6 +54,27 @@ def apply_override(data: dict[str, Any], assignment: str) -> Path_:
         where = key_text([*parts, *exc.path])
         raise ScenarioError([f"--set {clip(assignment)}: {where}: {exc}"]) from None
     return tuple(parts)
+
+
+def _append(node: Any, parts: list[str | int], raw: str, assignment: str) -> Path_:
+    """Append the value to the list at ``parts`` (a missing list key starts a new list)."""
+    last = parts[-1]
+    if isinstance(node, dict) and last not in node and str(last) in allowed_keys(tuple(parts[:-1])):
+        node[last] = []
+    target = node[last] if isinstance(node, dict) and last in node else None
+    if has_index(node, last):
+        target = node[last]
+    if not isinstance(target, list):
+        problem = "not a list, so nothing can be appended; use KEY=VALUE to replace it"
+        if target is None:
+            problem = _no_such(node, parts[-1:], raw, parts[:-1])
+        raise ScenarioError([f"--set {clip(assignment)}: {key_text(parts)}: {problem}"])
+    try:
+        target.append(read_value(raw))
+    except TooComplex as exc:
+        where = key_text([*parts, *exc.path])
+        raise ScenarioError([f"--set {clip(assignment)}: {where}: {exc}"]) from None
+    return (*parts, len(target) - 1)
 
 
 def _node_at(data: Any, parts: Sequence[str | int], assignment: str) -> Any:
