@@ -14,7 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from simulation import compare, load_scenario, run_replications
+from simulation import load_scenario, run_replications, side_by_side
 from simulation.plots import plot_queues, plot_returns, plot_stocks
 
 # run from the repository root whether started there or in notebooks/
@@ -51,7 +51,7 @@ QUICKSTART = [
         'new_deadline: 2025-04-14}]"],\n'
         ")\n"
         "option = run_replications(extension, replications=REPLICATIONS, seed=1)\n"
-        'table = compare({"baseline": results, "extension": option})\n'
+        'table = side_by_side({"baseline": results, "extension": option})\n'
         'table[table["outcome"].isin(["persons_returned", "peak_daily_crossings", '
         '"p95_wait_hours"]) & (table["stage"].isin(["", "pk_exit"]) | table["stage"].isna())]'
     ),

@@ -94,8 +94,9 @@ def _run(
     return Results(**assemble_frames(parts, scenario.calendar.start), manifest=manifest)
 
 
-def compare(results: dict[str, Results]) -> pd.DataFrame:
-    """Summaries of several runs side by side, with a ``scenario`` column (e.g. policy options)."""
+def side_by_side(results: dict[str, Results]) -> pd.DataFrame:
+    """Summaries of several runs side by side, with a ``scenario`` column (no differences or
+    intervals for them: for a policy comparison use :func:`simulation.compare`)."""
     frames = [r.summary.assign(scenario=name) for name, r in results.items()]
     out = pd.concat(frames, ignore_index=True)
     return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
