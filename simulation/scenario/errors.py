@@ -144,17 +144,18 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _annotation_at(loc: Iterable[str | int]) -> Any:
-    """The schema annotation at a pydantic error location (None when it cannot be followed)."""
-    annotation: Any = Scenario
+def _annotation_at(loc: Iterable[str | int], root: Any = Scenario) -> Any:
+    """The schema annotation at a pydantic error location (None when it cannot be followed);
+    ``root`` is the model validated (a scenario, or an experiment file)."""
+    annotation: Any = root
     for part in loc:
         annotation = _step(annotation, part) if annotation is not None else None
     return annotation
 
 
-def allowed_keys(loc: Iterable[str | int]) -> list[str]:
+def allowed_keys(loc: Iterable[str | int], root: Any = Scenario) -> list[str]:
     """The keys the schema allows in the mapping at ``loc``."""
-    model = _strip(_annotation_at(loc))
+    model = _strip(_annotation_at(loc, root))
     if not _is_model(model):
         return []
     return [field.alias or name for name, field in model.model_fields.items()]
@@ -289,10 +290,10 @@ def _message(error: Any) -> str:
     return "expected " + msg.removeprefix("Input should be ") if "should be" in msg else msg
 
 
-def _unknown_key(loc: Path_) -> str:
+def _unknown_key(loc: Path_, root: Any) -> str:
     """'unknown key' with the closest allowed key, or the list of allowed keys."""
     name = str(loc[-1])
-    allowed = allowed_keys(loc[:-1])
+    allowed = allowed_keys(loc[:-1], root)
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(allowed)}"
     return f"unknown key '{name}'; {hint}"
@@ -311,23 +312,25 @@ def _bad_tag(error: Any, path: Path_) -> tuple[Path_, str]:
     return (*path, disc), f"unknown {kind} '{tag}'; {hint}{expected}"
 
 
-def _error_text(error: Any, data: Any) -> tuple[Path_, str]:
+def _error_text(error: Any, data: Any, root: Any) -> tuple[Path_, str]:
     """The key path of one pydantic error and what is wrong there."""
     loc = tuple(error["loc"])
     path = _walk_to_yaml_path(data, loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return path, _unknown_key(loc)
+        return path, _unknown_key(loc, root)
     if kind == "missing":
-        return path, f"required key is missing; expected {_expected(_annotation_at(loc))}"
+        return path, f"required key is missing; expected {_expected(_annotation_at(loc, root))}"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return _bad_tag(error, path)
     return path, f"{_message(error)} (got {show_value(error.get('input'))})"
 
 
-def describe_error(error: Any, data: Any, source: Source) -> tuple[int, int, str]:
+def describe_error(
+    error: Any, data: Any, source: Source, root: Any = Scenario
+) -> tuple[int, int, str]:
     """Sort key (unknown keys first, then file order) and the one-line message of an error."""
-    path, text = _error_text(error, data)
+    path, text = _error_text(error, data, root)
     key = key_text(path)
     rank = 0 if error["type"] == "extra_forbidden" else 1
     return rank, source.line_number(path), f"{source.line_of(path)}: {key}: {text}"
