@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -127,10 +128,19 @@ def compare(
 
 
 def headline(table: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
-    """The largest differences whose paired interval excludes zero, largest relative change
-    first (at most ``rows``)."""
-    clear = table[(table["ci_low"] > 0) | (table["ci_high"] < 0)].copy()
-    scale = clear["base_mean"].abs().where(clear["base_mean"].abs() > 0, 1.0)
-    clear["relative"] = clear["difference"] / scale
-    order = clear["relative"].abs().sort_values(ascending=False).index
-    return clear.loc[order].head(rows).reset_index(drop=True)
+    """What an analyst reads first: returns by group and mode with their totals over groups
+    (so a shift between groups shows), then the largest other differences whose paired
+    interval excludes zero, largest relative change first; at most ``rows`` per variant.
+    Model estimates (not simulated outcomes) are left out."""
+    simulated = table[~table["unit"].str.contains("estimate")]
+    returns = simulated["outcome"] == "persons_returned"
+    first = simulated[returns & (simulated["mode"] != "all")]
+    clear = simulated[~returns & ((simulated["ci_low"] > 0) | (simulated["ci_high"] < 0))].copy()
+    scale = clear["base_mean"].abs().where(clear["base_mean"].abs() > 1e-9, np.inf)
+    clear["relative"] = (clear["difference"] / scale).abs()
+    clear = clear[clear["relative"] > 0].sort_values("relative", ascending=False)
+    parts = []
+    for variant in dict.fromkeys(table["variant"]):
+        mine = pd.concat([first[first["variant"] == variant], clear[clear["variant"] == variant]])
+        parts.append(mine.head(rows))
+    return pd.concat(parts, ignore_index=True).drop(columns="relative", errors="ignore")

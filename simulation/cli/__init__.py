@@ -1,0 +1,115 @@
+"""The command line: ``repatsim run | validate | compare | size``. A thin layer over the API:
+parsing, one-line errors and printing; no model logic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from simulation.cli.args import (
+    EXIT_BAD_INPUT,
+    Parser,
+    UsageError,
+    add_overrides,
+    add_runner,
+    add_seeds,
+    whole,
+)
+from simulation.folders import ResultsFolderError
+from simulation.scenario import ScenarioError
+from simulation.scenario.errors import printable
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="run a scenario and write results and plots")
+    run.add_argument("scenario", help="scenario YAML file")
+    add_seeds(run, "run.")
+    run.add_argument(
+        "--out",
+        help="output folder (default results/<scenario name>/, or results/<scenario name>-<hash "
+        "of the --set overrides>/); replaced only if repatsim wrote everything in it",
+    )
+    add_overrides(run)
+    run.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    add_runner(run)
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    compare = sub.add_parser(
+        "compare", help="run an experiment's baseline and variants on common random numbers"
+    )
+    compare.add_argument("experiment", help="experiment YAML file (with variants)")
+    compare.add_argument("--out", help="output folder (default results/<experiment name>/)")
+    add_seeds(compare, "the experiment's")
+    add_runner(compare)
+    compare.add_argument("--quiet", "-q", action="store_true", help="no progress or headline")
+
+
+def _add_size(sub: argparse._SubParsersAction) -> None:
+    size = sub.add_parser("size", help="smallest number of servers at a stage meeting a target")
+    size.add_argument("scenario", help="scenario YAML file")
+    size.add_argument("--stage", required=True, metavar="CROSSING.STAGE")
+    size.add_argument("--target", required=True, metavar="'OUTCOME<=VALUE'",
+                      help="e.g. 'p95_wait_hours<=2' or 'worst_day_p95_wait_hours<=6'")  # fmt: skip
+    size.add_argument("--probability", type=float, default=0.9,
+                      help="share of replications meeting the target (default 0.9)")  # fmt: skip
+    size.add_argument("--max", type=whole(1, 100_000, "from 1 to 100000"), default=200,
+                      help="most servers to try (default 200)")  # fmt: skip
+    size.add_argument("--scale", action="store_true",
+                      help="keep the stage's dated server changes and scale them (default: the "
+                           "count applies on every date, replacing them)")  # fmt: skip
+    size.add_argument("--out", help="output folder (default results/<scenario>-size-<stage>/)")
+    add_seeds(size, "run.")
+    add_overrides(size)
+    add_runner(size)
+    size.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="repatsim", description="Simulate refugee repatriation through border crossings."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    add_overrides(val)
+    _add_compare(sub)
+    _add_size(sub)
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from simulation.cli import experiments, run
+
+    commands = {
+        "run": run.run,
+        "validate": run.validate,
+        "compare": experiments.compare_command,
+        "size": experiments.size_command,
+    }
+    return commands[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for bad input, with a one-line message)."""
+    try:
+        return _dispatch(_parser().parse_args(argv))
+    except (UsageError, ScenarioError, ResultsFolderError) as exc:
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as exc:
+        print(printable(f"error: {exc} (install it, e.g. pip install pyarrow)"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as exc:  # an optional engine missing or unreachable (Dask)
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+__all__ = ["main"]
