@@ -8,7 +8,6 @@ scenario's own terms, with a "did you mean" for misspelt keys and names.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import types
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 
 from simulation.scenario.rules import Problem
 from simulation.scenario.schema import Distribution, Scenario, TimelineEvent
+from simulation.scenario.suggest import did_you_mean
 
 Path_ = tuple[str | int, ...]
 
@@ -294,8 +294,7 @@ def _unknown_key(loc: Path_, root: Any) -> str:
     """'unknown key' with the closest allowed key, or the list of allowed keys."""
     name = str(loc[-1])
     allowed = allowed_keys(loc[:-1], root)
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(allowed)}"
+    hint = did_you_mean(name, allowed, f"expected one of: {', '.join(allowed)}")
     return f"unknown key '{name}'; {hint}"
 
 
@@ -307,8 +306,7 @@ def _bad_tag(error: Any, path: Path_) -> tuple[Path_, str]:
     if error["type"] == "union_tag_not_found":
         return (*path, disc), f"required key is missing; it names the {kind}, {expected}"
     tag = str(error["ctx"]["tag"])
-    close = difflib.get_close_matches(tag, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = f"{did_you_mean(tag, known)} ".lstrip()
     return (*path, disc), f"unknown {kind} '{tag}'; {hint}{expected}"
 
 

@@ -8,7 +8,6 @@ every error is one line ``FILE: --set KEY=VALUE: key.path: what is wrong``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from simulation.scenario.errors import (
     show_value,
 )
 from simulation.scenario.reading import TooComplex, read_value
+from simulation.scenario.suggest import did_you_mean
 
 MAX_INDEX_DIGITS = 9  # a list index longer than this cannot exist in a scenario file
 
@@ -101,8 +101,7 @@ def _no_such(
         )
     if isinstance(node, dict):
         keys = [str(k) for k in node]
-        close = difflib.get_close_matches(str(part), keys, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"the file has: {clip(', '.join(keys))}"
+        hint = did_you_mean(str(part), keys, f"the file has: {clip(', '.join(keys))}")
         return f"no such key in the file; {hint}"
     if isinstance(node, list):
         span = f"0..{len(node) - 1}" if node else "none, the list is empty"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulation.scenario.schema import MAX_DAYS, CrackdownChange, Population, Scenario
+from simulation.scenario.suggest import did_you_mean
 
 # Shares must sum to 1 within this tolerance. numpy's sampler needs about 1e-8, so the engine
 # normalises the shares it draws with; the tolerance only forgives rounding in the file.
@@ -120,8 +120,7 @@ def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
     in the number of names when many references are wrong) and the list is cut short.
     """
     known = list(names)
-    close = difflib.get_close_matches(name, known, n=1) if len(known) <= MAX_LISTED else []
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = f"{did_you_mean(name, known)} ".lstrip()
     listed = ", ".join(known[:MAX_LISTED]) or "(none)"
     if len(known) > MAX_LISTED:
         listed += f", ... ({len(known)} in all)"
