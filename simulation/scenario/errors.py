@@ -62,6 +62,7 @@ class Source:
     filename: str
     lines: dict[Path_, int]
     overrides: dict[Path_, str]
+    files: dict[Path_, str] | None = None  # key path -> the file it came from (``extends``)
 
     def override_of(self, path: Path_) -> str | None:
         """The ``--set`` assignment that gave the value at ``path`` (or above it), if any."""
@@ -70,21 +71,29 @@ class Source:
                 return self.overrides[path[:end]]
         return None
 
-    def line_number(self, path: Path_) -> int:
-        """1-based line of the deepest key of ``path`` in the file; 0 for a ``--set`` value."""
-        if self.override_of(path) is not None:
-            return 0
+    def _known(self, path: Path_) -> Path_:
+        """The deepest prefix of ``path`` whose line is known."""
         probe = path
         while probe not in self.lines and probe:
             probe = probe[:-1]
-        return self.lines.get(probe, 1)
+        return probe
+
+    def line_number(self, path: Path_) -> int:
+        """1-based line of the deepest key of ``path`` in its file; 0 for a ``--set`` value."""
+        if self.override_of(path) is not None:
+            return 0
+        return self.lines.get(self._known(path), 1)
+
+    def file_of(self, path: Path_) -> str:
+        """The file the value at ``path`` came from (a parent, with ``extends``)."""
+        return (self.files or {}).get(self._known(path), self.filename)
 
     def line_of(self, path: Path_) -> str:
         """``FILE:LINE`` or ``FILE: --set KEY=VALUE`` for the value at ``path``."""
         assignment = self.override_of(path)
         if assignment is not None:
             return f"{self.filename}: --set {clip(assignment)}"
-        return f"{self.filename}:{self.line_number(path)}"
+        return f"{self.file_of(path)}:{self.line_number(path)}"
 
 
 def has_index(node: Any, part: str | int) -> bool:

@@ -11,20 +11,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from simulation.scenario.compose import Composed, compose
 from simulation.scenario.errors import (
     ScenarioError,
     Source,
     describe_error,
     describe_problem,
-    show_value,
 )
 from simulation.scenario.overrides import apply_overrides
-from simulation.scenario.reading import read_yaml
 from simulation.scenario.rules import check_scenario
 from simulation.scenario.schema import Scenario
 
@@ -35,25 +33,26 @@ def _too_large() -> str:
     return f"file too large; a scenario file is at most {MAX_FILE_BYTES} bytes"
 
 
-def _raw_scenario(text: str, filename: str) -> tuple[dict[str, Any], dict[Any, int]]:
-    """The raw mapping of a scenario text and the line of every key path in it."""
+def _raw_scenario(text: str, filename: str) -> Composed:
+    """The raw mapping of a scenario text (its ``extends`` chain merged in) and the file and
+    line of every key path in it."""
     if len(text) > MAX_FILE_BYTES:
         limit = f"a scenario is at most {MAX_FILE_BYTES} characters"
         raise ScenarioError([f"{filename}: text too large; {limit}"])
-    data, found = read_yaml(text, filename)
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [f"{filename}:1: (top level): expected a mapping of sections (got {show_value(data)})"]
-        )
-    return data, found.lines
+    return compose(text, filename, _read_text)
 
 
 def parse_scenario(
     text: str, filename: str = "<scenario>", overrides: Sequence[str] = ()
 ) -> Scenario:
-    """Validate scenario YAML text (plus ``KEY=VALUE`` overrides) into a :class:`Scenario`."""
-    data, lines = _raw_scenario(text, filename)
-    source = Source(filename, lines, apply_overrides(data, overrides, filename))
+    """Validate scenario YAML text (plus ``KEY=VALUE`` overrides) into a :class:`Scenario`.
+
+    ``extends: other.yaml`` in the text is read relative to ``filename``'s folder.
+    """
+    raw = _raw_scenario(text, filename)
+    data = raw.data
+    overridden = apply_overrides(data, overrides, filename)
+    source = Source(filename, raw.lines, overridden, raw.files)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
