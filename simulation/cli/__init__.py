@@ -1,5 +1,6 @@
-"""The command line: ``repatsim run | validate | compare | size``. A thin layer over the API:
-parsing, one-line errors and printing; no model logic."""
+"""The command line: ``repatsim run | validate | compare | size | schema``.
+
+A thin layer over the API: parsing, one-line errors and printing; no model logic."""
 
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="repatsim", description="Simulate refugee repatriation through border crossings."
     )
+    parser.add_argument("--version", action="version", version=f"repatsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
     val = sub.add_parser("validate", help="check scenario files without running them")
@@ -79,7 +81,24 @@ def _parser() -> argparse.ArgumentParser:
     add_overrides(val)
     _add_compare(sub)
     _add_size(sub)
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("repatsim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from simulation.scenario.jsonschema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -90,6 +109,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "validate": run.validate,
         "compare": experiments.compare_command,
         "size": experiments.size_command,
+        "schema": _schema,
     }
     return commands[args.command](args)
 
