@@ -36,6 +36,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     add_runner(run)
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    run.add_argument("--verbose", "-v", action="store_true", help="print the whole summary")
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:

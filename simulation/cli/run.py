@@ -8,6 +8,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
 from simulation.outputs.summary import DAY_UNIT
@@ -15,6 +16,9 @@ from simulation.results import Results, check_destination, write_results
 from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
 from simulation.scenario.errors import printable
 from simulation.scenario.transforms import shadowing_events
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if not _write(results, out, scenario_to_yaml(scenario), args.format, not args.no_plots):
         return EXIT_WRITE_FAILED
     if not args.quiet:
-        _print_headline(results.summary)
+        print_headline(results.summary, out, args.verbose)
     print(f"wrote {out}/")
     return 0
 
@@ -113,13 +117,26 @@ def _check_format(fmt: str) -> None:
         raise ImportError("--format parquet needs pyarrow")
 
 
-def _print_headline(summary: object) -> None:
+def print_headline(summary: pd.DataFrame, out: Path, verbose: bool) -> None:
+    """The run's headline (a dozen rows of the summary, 95% intervals), or with ``verbose``
+    the whole summary; then where the full tables are."""
+    from simulation.outputs.headline import format_headline, headline
+
+    if verbose:
+        _print_summary(summary)
+        return
+    replications = int(summary["n"].max()) if len(summary) else 0
+    print(f"Headline (mean and 95% interval over {replications} replications):")
+    print("\n".join(format_headline(headline(summary))))
+    print(f"Every outcome: {out}/summary.csv (per replication: outcomes.csv); --verbose prints it")
+
+
+def _print_summary(summary: pd.DataFrame) -> None:
     import pandas as pd
 
-    assert isinstance(summary, pd.DataFrame)
     table = summary.copy()
     for col in ("mean", "ci_low", "ci_high"):
-        table[col] = table[col].round(1)
+        table[col] = table[col].round(2)
     table["mean_date"] = table["mean_date"].dt.strftime("%Y-%m-%d").fillna("")
     never = (table["unit"] == DAY_UNIT) & (table["n"] == 0)
     table.loc[never, "mean_date"] = "not reached"
@@ -127,5 +144,5 @@ def _print_headline(summary: object) -> None:
         "outcome", "crossing", "stage", "group", "mode", "mean", "ci_low", "ci_high", "unit",
         "mean_date",
     ]  # fmt: skip
-    with pd.option_context("display.max_rows", 200, "display.width", 160):
+    with pd.option_context("display.max_rows", 500, "display.width", 160):
         print(table[cols].to_string(index=False))
