@@ -29,6 +29,7 @@ class Results:
     hourly_queue: pd.DataFrame
     returns: pd.DataFrame
     stocks: pd.DataFrame
+    who_waits: pd.DataFrame
     outcomes: pd.DataFrame
     summary: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
@@ -91,8 +92,12 @@ def read_results(out_dir: str | Path) -> Results:
         parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
         if parquet.exists():
             frames[name] = pd.read_parquet(parquet)
+        elif csv.exists() or name != "who_waits":  # older folders have no who_waits
+            frames[name] = pd.read_csv(
+                csv, parse_dates=list(DATE_COLUMNS[name]), keep_default_na=name != "who_waits"
+            )
         else:
-            frames[name] = pd.read_csv(csv, parse_dates=list(DATE_COLUMNS[name]))
+            frames[name] = pd.DataFrame()
     manifest = json.loads((folder / MANIFEST).read_text())
     return Results(**frames, manifest=manifest)
 

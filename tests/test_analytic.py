@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from simulation import load_scenario, simulate
-from simulation.outputs.analytic import service_moments_hours
+from simulation.outputs.analytic import add_analytic_waits, service_moments_hours
 from simulation.plots import plot_queues, plot_returns, plot_stocks
 from simulation.scenario.schema import Exponential, Fixed, ServiceTime
 from simulation.theory import mmc
@@ -30,7 +30,8 @@ def test_service_moments_add_per_household_and_per_person_parts():
 
 
 def test_daily_estimate_is_erlang_c_at_that_days_load():
-    daily = simulate(load_scenario("scenarios/textbook_mmc.yaml"), seed=1).daily_stage
+    scenario = load_scenario("scenarios/textbook_mmc.yaml")
+    daily = add_analytic_waits(simulate(scenario, seed=1).daily_stage, scenario)
     row = daily.iloc[10]
     rate = row["arrivals_households"] / 24.0
     assert row["utilisation"] == pytest.approx(rate / (8 * 3.0))
@@ -39,10 +40,20 @@ def test_daily_estimate_is_erlang_c_at_that_days_load():
 
 def test_no_estimate_when_closed_or_overloaded():
     closed = "    closures: [{start: 2025-01-03, end: 2025-01-03}]"
-    daily = simulate(demand_scenario(100.0, crossing=closed, end="2025-01-04"), seed=2).daily_stage
+    scenario = demand_scenario(100.0, crossing=closed, end="2025-01-04")
+    daily = add_analytic_waits(simulate(scenario, seed=2).daily_stage, scenario)
     assert np.isnan(daily.loc[2, "wait_mgc_hours"])  # closed day
-    overloaded = simulate(demand_scenario(200.0, end="2025-01-04"), seed=2).daily_stage
+    busy = demand_scenario(200.0, end="2025-01-04")
+    overloaded = add_analytic_waits(simulate(busy, seed=2).daily_stage, busy)
     assert (overloaded["utilisation"] > 1).all() and overloaded["wait_mgc_hours"].isna().all()
+
+
+def test_the_estimate_is_not_shown_beside_the_simulation():
+    """Convoys and overnight backlogs break its assumptions: it is opt-in, not an output."""
+    results = simulate(demand_scenario(100.0, end="2025-01-04"), seed=2)
+    assert "utilisation" in results.daily_stage
+    assert "wait_mgc_hours" not in results.daily_stage
+    assert not results.summary["outcome"].str.contains("mgc").any()
 
 
 @pytest.fixture(scope="module")

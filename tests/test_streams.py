@@ -34,6 +34,7 @@ KEYS = {
     "hourly_queue": ["replication", "time", "crossing", "stage"],
     "returns": ["replication", "date", "crossing", "group", "mode"],
     "stocks": ["replication", "date", "group"],
+    "who_waits": ["replication", "crossing", "stage", "group", "mode", "vulnerable"],
     "outcomes": ["replication", "outcome", "crossing", "stage", "group", "mode"],
     "summary": ["outcome", "crossing", "stage", "group", "mode"],
 }

@@ -156,3 +156,4 @@ class RawRun:
     initial: dict[str, dict[int, int]]
     closures: dict[str, list[tuple[float, float]]]
     events: int
+    vulnerable: np.ndarray | None = None  # bool per household (None: not recorded)

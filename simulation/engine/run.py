@@ -138,6 +138,7 @@ def _collect(
         initial=initial,
         closures=journeys.closures,
         events=next(env._eid),
+        vulnerable=np.asarray(households.vulnerable, dtype=bool),
     )
 
 

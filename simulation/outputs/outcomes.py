@@ -61,8 +61,6 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Mean hours a household spends at the crossing not being served (all stages)."),
     Outcome("p95_end_to_end_wait_hours", "hours", MIN, ("crossing",),
             "95th percentile of the same end-to-end wait, over households that crossed."),
-    Outcome("wait_mgc_hours", "hours (M/G/c estimate)", INFO, STAGE,
-            "Arrival-weighted daily M/G/c estimate of the mean wait, beside the simulated one."),
     Outcome("persons_queued_overnight", "persons", MIN, STAGE,
             "Persons whose wait at the stage spans at least one midnight."),
     Outcome("persons_unserved_at_end", "persons", MIN, STAGE,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from simulation.engine.records import RawRun
 from simulation.outputs import frames
-from simulation.outputs.analytic import add_analytic_waits
+from simulation.outputs.analytic import add_utilisation
 from simulation.outputs.summary import outcomes, summarise, with_dates
 
 Builder = Callable[[RawRun], pd.DataFrame]
@@ -40,7 +40,7 @@ class FrameSpec:
 
 
 def _daily_stage(raw: RawRun) -> pd.DataFrame:
-    return add_analytic_waits(frames.daily_stage(raw), raw.scenario)
+    return add_utilisation(frames.daily_stage(raw), raw.scenario)
 
 
 def _outcomes(built: Mapping[str, pd.DataFrame], start: dt.date) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def _summary(built: Mapping[str, pd.DataFrame], start: dt.date) -> pd.DataFrame:
 
 
 FRAME_SPECS: tuple[FrameSpec, ...] = (
-    FrameSpec("daily_stage", "Per day, crossing and stage: flows, queue, waits, M/G/c estimate.",
+    FrameSpec("daily_stage", "Per day, crossing and stage: flows, queue, waits, utilisation.",
               ("date",), build=_daily_stage),
     FrameSpec("hourly_queue", "Queue at the top of every hour, per crossing and stage.",
               ("time",), build=frames.hourly_queue),
@@ -60,6 +60,8 @@ FRAME_SPECS: tuple[FrameSpec, ...] = (
               ("date",), build=frames.returns),
     FrameSpec("stocks", "Persons of each group in each state at the end of every day.",
               ("date",), build=frames.stocks),
+    FrameSpec("who_waits", "Waits by crossing, stage, group, mode and vulnerability.",
+              build=frames.who_waits),
     FrameSpec("visits", "Outcomes that need every stage visit (feeds outcomes; not written).",
               build=frames.visit_outcomes, written=False),
     FrameSpec("outcomes", "Every outcome per replication, long format.", derive=_outcomes),

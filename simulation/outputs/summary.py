@@ -71,18 +71,7 @@ def stage_outcomes(daily_stage: pd.DataFrame) -> pd.DataFrame:
         _long(hours, "person_hours_queueing", "queue_mean_persons"),
         _long(worst, "worst_day_p95_wait_hours", "wait_p95_hours"),
     ]
-    if "wait_mgc_hours" in daily_stage:
-        parts.append(_long(_weighted_estimate(daily_stage), "wait_mgc_hours", "value"))
     return pd.concat(parts, ignore_index=True)
-
-
-def _weighted_estimate(daily_stage: pd.DataFrame) -> pd.DataFrame:
-    """Arrival-weighted mean of the daily M/G/c wait estimate over days where it exists."""
-    ok = daily_stage.dropna(subset=["wait_mgc_hours"])
-    weighted = ok["wait_mgc_hours"] * ok["arrivals_households"]
-    keys = [ok["replication"], ok["crossing"], ok["stage"]]
-    value = weighted.groupby(keys).sum() / ok["arrivals_households"].groupby(keys).sum()
-    return value.rename("value").reset_index()
 
 
 def days_to_leave(stocks: pd.DataFrame, share: float) -> pd.DataFrame:
