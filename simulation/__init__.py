@@ -8,6 +8,7 @@ Typical use::
     results.summary
     compare("scenarios/torkham_2025_acc.yaml", {"plus30": ["timeline+={...}"]}).differences
     size(scenario, "torkham", "reception", "p95_wait_hours<=2").evidence
+    sweep("scenarios/torkham_2025_acc.yaml", {"crossings.torkham.stages.reception.servers": [4, 6]})
 """
 
 from simulation.experiments.compare import Comparison, compare
@@ -19,6 +20,7 @@ from simulation.experiments.replications import (
 )
 from simulation.experiments.runners import DaskRunner, LocalRunner
 from simulation.experiments.sizing import Sizing, size
+from simulation.experiments.sweep import sweep
 from simulation.folders import ResultsFolderError, check_destination
 from simulation.outputs.outcomes import OUTCOMES, Direction
 from simulation.outputs.summary import outcomes, summarise
@@ -49,5 +51,6 @@ __all__ = [
     "simulate",
     "size",
     "summarise",
+    "sweep",
     "write_results",
 ]

@@ -5,6 +5,10 @@ folder (marked as repatsim's before anything else), renamed into place at the en
 folder is replaced only when it is empty or its ``manifest.json`` lists every file in it
 (``"files"``); anything else raises :class:`ResultsFolderError` before a single file is touched.
 Temporary folders left by killed runs are removed by the next run writing the same folder.
+
+A sweep writes its folder progressively instead (:func:`start_progressive`, :func:`write_atomic`):
+its manifest, written first, says ``"run_files": true``, which makes its run files
+(``runs/pNNNN-rNNN.parquet``) and the temporary names of its own files count as repatsim's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ STALE_AFTER_SECONDS = 24 * 3600  # age at which another host's temporary folder 
 WRITTEN = ("*.csv", "*.parquet", "*.json", "*.yaml", "*.html", "*/*.png", "*/*.parquet", "*/*.csv")
 
 Allowed = Callable[[str, str], bool]  # (relative path, kind "file"/"dir"/"other") -> ours?
+PROGRESSIVE = "run_files"  # manifest key, true in a folder written run by run (a sweep)
+RUN_FILE = re.compile(r"runs/p[0-9]{4,}-r[0-9]{3,}\.parquet")  # one run of a sweep
+# a file being written in place by write_atomic: (folder/).NAME.XXXXXXXX.tmp
+TEMP_FILE = re.compile(r"(?P<folder>(?:[^/]+/)?)\.(?P<name>[^/]+)\.[a-z0-9_]{8}\.tmp")
 
 
 class ResultsFolderError(ValueError):
@@ -121,13 +129,26 @@ def _refusal(folder: Path, foreign: list[str], role: str) -> str:
 
 
 def _results_files(folder: Path) -> Allowed:
-    """Which entries of ``folder`` its repatsim manifest says repatsim wrote (none: no manifest)."""
+    """Which entries of ``folder`` its repatsim manifest says repatsim wrote (none: no manifest).
+
+    A progressive folder's (``"run_files": true``) also holds run files and temporary names
+    of its own files (listed or run files) left by a killed write.
+    """
     listed = _listed_files(folder)
+    progressive = bool(listed) and _repatsim_manifest(folder).get(PROGRESSIVE) is True
     parents = {p.as_posix() for rel in listed for p in Path(rel).parents} - {"."}
+    parents |= {"runs"} if progressive else set()
     listed |= {MANIFEST, MARKER} if listed else set()
 
+    def named(rel: str) -> bool:
+        return rel in listed or (progressive and RUN_FILE.fullmatch(rel) is not None)
+
     def ours(rel: str, kind: str) -> bool:
-        return (kind == "file" and rel in listed) or (kind == "dir" and rel in parents)
+        if kind == "dir":
+            return rel in parents
+        temp = TEMP_FILE.fullmatch(rel) if progressive else None
+        being_written = temp is not None and named(temp["folder"] + temp["name"])
+        return kind == "file" and (named(rel) or being_written)
 
     return ours
 
@@ -261,3 +282,73 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
+
+
+# ---------------------------------------------------------------- folders written run by run
+def start_progressive(
+    out_dir: str | Path, manifest: dict[str, Any], files: list[str], resume_key: str | None = None
+) -> Path:
+    """Make ``out_dir`` ready to be written run by run and write its first manifest, listing
+    ``files`` (the outputs to come) and allowing run files (``runs/pNNNN-rNNN.parquet``).
+
+    ``out_dir`` must be new, empty or repatsim's (:func:`check_destination`). What repatsim
+    wrote there is removed first, except, with ``resume_key``, the run files of a progressive
+    folder whose manifest has the same ``resume_key`` value; another folder of repatsim's is
+    then refused (nothing changed). The old manifest goes last, so a kill leaves a folder of ours.
+    """
+    out = check_destination(out_dir)
+    old = _repatsim_manifest(out) if os.path.lexists(out) else {}
+    keep_runs = resume_key is not None and bool(old)
+    if keep_runs:
+        _check_resumable(out, old, manifest, str(resume_key))
+    if old:
+        ours = _results_files(out)
+        _remove(out, lambda rel, kind: ours(rel, kind) and not _kept(rel, keep_runs))
+    out.mkdir(parents=True, exist_ok=True)
+    write_progressive_manifest(out, manifest, files)
+    return out
+
+
+def _kept(rel: str, keep_runs: bool) -> bool:
+    """Whether ``start_progressive`` keeps ``rel``: the manifest, and run files if resuming."""
+    return rel == MANIFEST or (keep_runs and (rel == "runs" or RUN_FILE.fullmatch(rel) is not None))
+
+
+def _check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any], key: str) -> None:
+    """Raise unless the folder's manifest ``old`` is progressive with ``new``'s ``key`` value."""
+    if old.get(PROGRESSIVE) is True and old.get(key) == new.get(key):
+        return
+    kind = old.get("kind") if isinstance(old.get("kind"), str) else "run"
+    kind = re.sub(r"[^A-Za-z0-9_-]", "?", str(kind))[:40]
+    why = f"a different {kind} ({key} differs)"
+    if old.get(PROGRESSIVE) is not True:
+        why = f"the results of a {kind}, not of one written run by run"
+    raise ResultsFolderError(
+        f"{out}: holds {why}, so there is nothing to resume; nothing was changed; start again "
+        "without resuming to replace it, or choose another folder"
+    )
+
+
+def write_progressive_manifest(out: Path, manifest: dict[str, Any], files: list[str]) -> None:
+    """Write ``out/manifest.json`` atomically: ``manifest`` listing ``files``, run by run."""
+    listed = {**manifest, "package": "repatsim", PROGRESSIVE: True, "files": [MANIFEST, *files]}
+    text = json.dumps(listed, indent=2, default=str)
+    write_atomic(out / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` whole or not at all: ``write(tmp)`` fills a temporary file beside it
+    (``.NAME.XXXXXXXX.tmp``, repatsim's in a progressive folder), which then replaces ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; results are ordinary files
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
