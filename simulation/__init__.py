@@ -12,6 +12,7 @@ Typical use::
 """
 
 from simulation.experiments.compare import Comparison, compare
+from simulation.experiments.design import Range
 from simulation.experiments.replications import (
     replication_seeds,
     run_replications,
@@ -34,6 +35,7 @@ __all__ = [
     "DaskRunner",
     "Direction",
     "LocalRunner",
+    "Range",
     "Results",
     "ResultsFolderError",
     "Scenario",

@@ -103,3 +103,27 @@ def test_a_set_that_a_dated_event_overrides_is_warned(
         "warning: --set crossings.torkham.stages.reception.servers holds only until "
         "timeline.0 sets servers=14 from 2025-04-01" in err
     )
+
+
+def test_sweep_runs_an_experiment_file_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"""name: desks
+scenario: {MMC}
+set: [calendar.end=2025-01-03]
+replications: 2
+levers:
+  crossings.gate.stages.desk.servers: [7, 9]
+uncertainties:
+  demand.0.schedule.0.rate_per_day: {{low: 300, high: 400}}
+samples: 2
+""")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "4 points x 2 replications = 8 runs (0 resumed, 8 run now)" in printed
+    frame = pd.read_parquet(out / "experiments.parquet")
+    assert sorted(frame["crossings.gate.stages.desk.servers"].unique()) == [7, 9]
+    assert main(["sweep", str(path), "--out", str(out), "--quiet", "--resume"]) == 0
+    assert "(8 resumed, 0 run now)" in capsys.readouterr().out

@@ -21,7 +21,6 @@ import simulation.experiments.sweep as module
 from simulation import LocalRunner, ScenarioError, replication_seeds, sweep
 from simulation.cli import main
 from simulation.experiments.design import Range
-from simulation.experiments.sweep import read_experiment
 from simulation.folders import ResultsFolderError, check_destination
 from simulation.scenario import scenario_to_yaml
 
@@ -300,36 +299,3 @@ def test_a_new_sweep_replaces_only_what_repatsim_wrote(scenario, tmp_path):
     pd.testing.assert_frame_equal(frame, pd.read_parquet(out / "experiments.parquet"))
     assert main(["run", str(textbook), *tiny, "--out", str(out)]) == 0  # and a run replaces it
     assert not (out / "runs").exists() and (out / "summary.csv").exists()
-
-
-# ---------------------------------------------------------------- experiment files
-def test_an_experiment_file_gives_the_sweeps_arguments(tmp_path):
-    path = tmp_path / "exp.yaml"
-    path.write_text(
-        f"scenario: tiny.yaml\nreplications: 3\nsamples: 4\nset: [calendar.end=2025-01-03]\n"
-        f"levers:\n  {SERVERS}: [1, 2]\n"
-        f"uncertainties:\n  {RATE}: {{low: 5, high: 9, integer: true}}\n"
-    )
-    exp = read_experiment(path)
-    assert exp.scenario == tmp_path / "tiny.yaml" and exp.replications == 3 and exp.seed == 1
-    assert exp.levers == {SERVERS: [1, 2]} and exp.uncertainties == {RATE: Range(5, 9, True)}
-    assert exp.samples == 4 and exp.common == ("calendar.end=2025-01-03",)
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("scenario: a.yaml\nlevers:\n  x: [1]\nsampels: 3\n", ":4: sampels: unknown key"),
-        ("scenario: a.yaml\nuncertainties:\n  x: {low: 1, high: 2}\n", ":1: samples: a range"),
-        ("scenario: a.yaml\nlevers:\n  x: {low: 3, high: 2}\n", ":3: levers.x: expected"),
-        ("scenario: a.yaml\nlevers:\n  x: []\n", ":3: levers.x: expected a non-empty"),
-        ("scenario: a.yaml\nreplications: 0\n", ":2: replications: expected a whole"),
-        ("levers: {}\n", ":1: scenario: expected"),
-    ],
-)
-def test_a_bad_experiment_file_is_refused_in_one_line(tmp_path, text, words):
-    path = tmp_path / "exp.yaml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as caught:
-        read_experiment(path)
-    assert "\n" not in str(caught.value) and words in str(caught.value), str(caught.value)

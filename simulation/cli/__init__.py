@@ -1,4 +1,4 @@
-"""The command line: ``repatsim run | validate | compare | size | schema``.
+"""The command line: ``repatsim run | validate | compare | sweep | size | schema``.
 
 A thin layer over the API: parsing, one-line errors and printing; no model logic."""
 
@@ -50,6 +50,19 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--quiet", "-q", action="store_true", help="no progress or headline")
 
 
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser(
+        "sweep", help="run an experiment's levers and uncertainties (grid or Latin hypercube)"
+    )
+    sweep.add_argument("experiment", help="experiment YAML file (with levers/uncertainties)")
+    sweep.add_argument("--out", help="output folder (default results/<experiment name>/)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="keep this sweep's finished runs in --out")  # fmt: skip
+    add_seeds(sweep, "the experiment's")
+    add_runner(sweep)
+    sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
 def _add_size(sub: argparse._SubParsersAction) -> None:
     size = sub.add_parser("size", help="smallest number of servers at a stage meeting a target")
     size.add_argument("scenario", help="scenario YAML file")
@@ -81,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("scenarios", nargs="+", help="scenario YAML files")
     add_overrides(val)
     _add_compare(sub)
+    _add_sweep(sub)
     _add_size(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
@@ -109,6 +123,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "run": run.run,
         "validate": run.validate,
         "compare": experiments.compare_command,
+        "sweep": experiments.sweep_command,
         "size": experiments.size_command,
         "schema": _schema,
     }

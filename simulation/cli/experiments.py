@@ -73,6 +73,35 @@ def _num(value: float, signed: bool = False) -> str:
     return f"{value:{sign},.1f}" if abs(value) >= 10 else f"{value:{sign}.3g}"
 
 
+def sweep_command(args: argparse.Namespace) -> int:
+    """Run an experiment file's design (levers x uncertainties x replications), resumably."""
+    from simulation.experiments.files import load_experiment
+    from simulation.experiments.runners import runner_for
+    from simulation.experiments.sweep import sweep
+
+    experiment = load_experiment(args.experiment)
+    levers, uncertainties = experiment.sweep_arguments()
+    if not levers and not uncertainties:
+        raise UsageError(f"{args.experiment}: has no levers or uncertainties (use compare)")
+    out = Path(args.out) if args.out else Path("results") / experiment.spec.name
+    spec = experiment.spec
+    try:
+        with runner_for(args.workers, args.dask) as runner:
+            frame = sweep(experiment.scenario_path, levers, uncertainties, spec.samples,
+                          args.replications or spec.replications,
+                          spec.seed if args.seed is None else args.seed, out, args.resume,
+                          runner, not args.quiet, spec.set)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/; run again with --resume",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    done = frame.attrs["sweep"]
+    print(f"sweep: {done['points']} points x {done['replications']} replications = "
+          f"{len(frame)} runs ({done['resumed']} resumed, {done['executed']} run now); "
+          f"wrote {out}/experiments.parquet")  # fmt: skip
+    return 0
+
+
 def size_command(args: argparse.Namespace) -> int:
     """Find the smallest server count at a stage meeting a target; exit 1 if none does."""
     from simulation.experiments.runners import runner_for

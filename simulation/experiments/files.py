@@ -79,6 +79,14 @@ class ExperimentFile(Frozen):
             raise ValueError(f"expected a name usable as a folder name (pattern {NAME_PATTERN})")
         return name
 
+    @field_validator("levers", "uncertainties", mode="before")
+    @classmethod
+    def _listed(cls, params: Any) -> Any:
+        """``key: [1, 2]`` is short for ``key: {values: [1, 2]}``."""
+        if isinstance(params, dict):
+            return {k: {"values": v} if isinstance(v, list) else v for k, v in params.items()}
+        return params
+
     @field_validator("outcomes")
     @classmethod
     def _registered(cls, names: list[str]) -> list[str]:
@@ -134,6 +142,21 @@ class Experiment:
             for k, v in both.items()
             if v.low is not None and v.high is not None
         }
+
+    def sweep_arguments(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Levers and uncertainties as :func:`simulation.experiments.sweep.sweep` takes them:
+        listed values, or a :class:`Range`."""
+
+        def spec(param: Param) -> Any:
+            if param.values is not None:
+                return list(param.values)
+            assert param.low is not None and param.high is not None
+            return Range(param.low, param.high, param.integer)
+
+        return (
+            {k: spec(v) for k, v in self.spec.levers.items()},
+            {k: spec(v) for k, v in self.spec.uncertainties.items()},
+        )
 
     def arm(self, overrides: list[str]) -> Scenario:
         """The scenario with the file's ``set`` and then ``overrides`` applied."""

@@ -31,9 +31,8 @@ from simulation.experiments.runners import LocalRunner, Runner
 from simulation.folders import start_progressive, write_atomic, write_progressive_manifest
 from simulation.outputs.outcomes import BREAKDOWNS
 from simulation.scenario import Scenario, ScenarioError, parse_scenario, scenario_to_yaml
-from simulation.scenario.errors import clip, key_text, show_value
-from simulation.scenario.load import _read_text
-from simulation.scenario.reading import read_yaml
+from simulation.scenario.errors import clip
+from simulation.scenario.load import read_text
 
 Spec = Sequence[Any] | Range  # listed values (crossed) or a range (Latin hypercube)
 RUNS = "runs"
@@ -207,7 +206,7 @@ def _scenario_text(scenario: str | Path | Scenario) -> tuple[str, str]:
     """The YAML text of the scenario and the file name errors point at."""
     if isinstance(scenario, Scenario):
         return scenario_to_yaml(scenario), f"<{scenario.name}>"
-    return _read_text(Path(scenario)), str(scenario)
+    return read_text(Path(scenario)), str(scenario)
 
 
 def _flow(value: Any) -> str:
@@ -331,90 +330,3 @@ def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
 def experiments_frame(rows: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """The runs' rows in one frame, in the order given (point, then replication)."""
     return pd.concat(list(rows), ignore_index=True)
-
-
-# ---------------------------------------------------------------- experiment files
-EXPERIMENT_KEYS = ("scenario", "levers", "uncertainties", "samples", "replications", "seed", "set")
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A sweep as an experiment file describes it: the arguments of :func:`sweep`."""
-
-    scenario: Path
-    levers: dict[str, Spec]
-    uncertainties: dict[str, Spec]
-    samples: int = 0
-    replications: int = 1
-    seed: int = 1
-    common: tuple[str, ...] = ()
-
-
-def read_experiment(path: str | Path) -> Experiment:
-    """Read an experiment file (YAML; ``scenario`` relative to it); one-line errors::
-
-    scenario: torkham_2025_acc.yaml
-    replications: 5
-    samples: 20                        # Latin hypercube points, for ranges
-    set: [calendar.end=2025-06-30]     # overrides for every point
-    levers:
-      crossings.torkham.stages.reception.servers: [4, 6, 8]
-    uncertainties:
-      demand.0.schedule.0.rate_per_day: {low: 100, high: 300}   # integer: true rounds
-    """
-    path = Path(path)
-    data, found = read_yaml(_read_text(path), str(path))
-
-    def bad(key: tuple[str | int, ...], what: str, value: Any) -> ScenarioError:
-        line = found.lines.get(key, 1)
-        return ScenarioError([f"{path}:{line}: {key_text(key)}: {what} (got {show_value(value)})"])
-
-    if not isinstance(data, dict):
-        raise bad((), "expected a mapping of " + ", ".join(EXPERIMENT_KEYS), data)
-    for key in data:
-        if key not in EXPERIMENT_KEYS:
-            raise bad((key,), "unknown key; expected one of " + ", ".join(EXPERIMENT_KEYS), key)
-    scenario = data.get("scenario")
-    if not isinstance(scenario, str) or not scenario:
-        raise bad(("scenario",), "expected the scenario file, relative to this file", scenario)
-    whole = {"samples": (0, 0), "replications": (1, 1), "seed": (1, 0)}  # default, minimum
-    numbers = {k: data.get(k, default) for k, (default, _) in whole.items()}
-    for key, value in numbers.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < whole[key][1]:
-            raise bad((key,), f"expected a whole number >= {whole[key][1]}", value)
-    common = data.get("set") or []
-    if not isinstance(common, list) or not all(isinstance(c, str) for c in common):
-        raise bad(("set",), "expected a list of KEY=VALUE overrides", common)
-    specs = {role: _specs(data.get(role), role, bad) for role in ("levers", "uncertainties")}
-    ranges = [k for role in specs.values() for k, v in role.items() if isinstance(v, Range)]
-    if bool(ranges) != (numbers["samples"] > 0):
-        what = f"a range ({ranges[0]}) needs samples >= 1" if ranges else "samples is for ranges"
-        raise bad(("samples",), what, numbers["samples"])
-    return Experiment(
-        path.parent / scenario, specs["levers"], specs["uncertainties"], **numbers,
-        common=tuple(common),
-    )  # fmt: skip
-
-
-def _specs(node: Any, role: str, bad: Any) -> dict[str, Spec]:
-    """The ``levers`` or ``uncertainties`` mapping: key -> values, ``{values}`` or a range."""
-    if node is None:
-        return {}
-    if not isinstance(node, dict):
-        raise bad((role,), "expected a mapping of scenario keys to values or ranges", node)
-    return {str(key): _spec(spec, (role, key), bad) for key, spec in node.items()}
-
-
-def _spec(spec: Any, where: tuple[str, Any], bad: Any) -> Spec:
-    """One design entry: a non-empty list, ``{values: [...]}`` or ``{low, high, integer}``."""
-    if isinstance(spec, dict) and set(spec) == {"values"}:
-        spec = spec["values"]
-    if isinstance(spec, list) and spec:
-        return spec
-    if not (isinstance(spec, dict) and {"low", "high"} <= set(spec) <= {"low", "high", "integer"}):
-        raise bad(where, "expected a non-empty list of values, or {low, high}", spec)
-    low, high, integer = spec["low"], spec["high"], spec.get("integer", False)
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
-    if not numbers or not isinstance(integer, bool) or not low <= high:
-        raise bad(where, "expected numbers low <= high, and integer true or false", spec)
-    return Range(low, high, integer)

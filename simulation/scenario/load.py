@@ -39,7 +39,7 @@ def _raw_scenario(text: str, filename: str) -> Composed:
     if len(text) > MAX_FILE_BYTES:
         limit = f"a scenario is at most {MAX_FILE_BYTES} characters"
         raise ScenarioError([f"{filename}: text too large; {limit}"])
-    return compose(text, filename, _read_text)
+    return compose(text, filename, read_text)
 
 
 def parse_scenario(
@@ -64,7 +64,7 @@ def parse_scenario(
     return scenario
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """The file's text: at most :data:`MAX_FILE_BYTES` bytes of UTF-8."""
     try:
         with path.open("rb") as file:
@@ -82,7 +82,7 @@ def _read_text(path: Path) -> str:
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` with a one-line message."""
     path = Path(path)
-    return parse_scenario(_read_text(path), str(path), overrides)
+    return parse_scenario(read_text(path), str(path), overrides)
 
 
 def scenario_hash(path: str | Path) -> str:
