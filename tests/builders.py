@@ -91,6 +91,14 @@ def stage_spec(servers: int, minutes: dict[str, Any], **extra: Any) -> dict[str,
     return {"servers": servers, "service_minutes": minutes, **extra}
 
 
+def demand_line(
+    crossing: str, rate_per_day: float, group: str = "direct", **extra: Any
+) -> dict[str, Any]:
+    """Poisson demand of ``rate_per_day`` households a day to ``crossing`` from START on."""
+    schedule = [{"from": START, "rate_per_day": rate_per_day}]
+    return {"crossing": crossing, "group": group, "schedule": schedule, **extra}
+
+
 def backlog(households: int) -> dict[str, Any]:
     """An initial backlog of single-person households waiting at time zero."""
     return {"households": households, "group": "queue", "household_size": {"values": [1]}}
@@ -118,12 +126,12 @@ def build(
         "calendar": {"start": START, "end": day(days - 1)},
         "crossings": {"gate": crossing},
         "demand": [
-            {
-                "crossing": "gate",
-                "unit": "households",
-                "household_size": household_size or {"values": [1]},
-                "schedule": [{"from": START, "rate_per_day": rate_per_day}],
-            }
+            demand_line(
+                "gate",
+                rate_per_day,
+                unit="households",
+                household_size=household_size or {"values": [1]},
+            )
         ],
         "timeline": list(timeline),
     }

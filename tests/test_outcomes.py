@@ -38,6 +38,7 @@ from simulation.engine.records import (
     IN_PAKISTAN,
     RETURNED,
     SERVED,
+    STATES,
     TRAVELLING,
     UNSERVED,
     VOLUNTARY,
@@ -293,8 +294,8 @@ def test_stocks_at_the_end_of_each_day(results: Results) -> None:
     day 0: 47, 0, 5 (hh 19, 20), 38; day 1: 43, 0, 7 (hh 20, 21), 40;
     day 2: 8, 16 (hh 26), 14 (hh 24, 25), 52. Each row adds up to 90."""
     stocks = results.stocks
-    columns = ["in_pakistan", "detained", "travelling", "at_crossing", "returned"]
-    assert stocks[columns].to_numpy().tolist() == [
+    assert list(STATES) == ["in_pakistan", "detained", "travelling", "at_crossing", "returned"]
+    assert stocks[list(STATES)].to_numpy().tolist() == [
         [47, 0, 0, 5, 38],
         [43, 0, 0, 7, 40],
         [8, 0, 16, 14, 52],

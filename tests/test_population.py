@@ -9,7 +9,7 @@ import pytest
 
 from simulation import parse_scenario, simulate
 from simulation.engine.population import departure_hours, split_persons
-from simulation.engine.records import DETAINED, IN_PAKISTAN
+from simulation.engine.records import DETAINED, IN_PAKISTAN, STATES
 from simulation.engine.run import run_model
 from simulation.scenario.calendar import crackdown_days, voluntary_hazard
 from tests.builders import POP, demand_scenario, pop_with_divert
@@ -94,7 +94,7 @@ def test_deportees_cross_as_deported_and_persons_are_conserved():
     results = simulate(parse_scenario(POP), seed=5)
     modes = results.returns.groupby("mode")["persons"].sum()
     assert modes["deported"] > 0 and modes["voluntary"] > 0
-    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    totals = results.stocks[list(STATES)]
     assert (totals.sum(axis=1) == 30000).all()
 
 
@@ -136,7 +136,7 @@ def test_initial_backlog_starts_at_the_crossing_and_is_served_first():
     assert at_start.sum() == 400
     # with 20 servers and 5-minute services the backlog clears within the first day
     assert log["leave"][at_start].max() < 24.0
-    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    totals = results.stocks[list(STATES)]
     assert (totals.sum(axis=1) == 30000).all()
 
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 
 from simulation import Scenario, simulate
 from simulation.engine.records import STATES
-from tests.builders import START, day, from_data
+from tests.builders import START, day, demand_line, from_data, service, stage_spec
 from tests.conftest import assert_same_path
 from tests.strategies import DEMAND_ORDER, UNRANKED_BACKLOG, scenario_data, seeds
 
@@ -106,13 +106,8 @@ def test_both_engines_record_the_same_path_many(data: dict[str, Any], seed: int)
 
 # ---------------------------------------------------------------- engine bugs found, pinned
 def _one_stage(**extra: Any) -> dict[str, Any]:
-    minutes = {"per_household": {"dist": "exponential", "mean": 2.0}}
-    return {"stages": {"s0": {"servers": 1, "service_minutes": minutes, **extra}}}
-
-
-def _demand(crossing: str, label: str, rate: float) -> dict[str, Any]:
-    schedule = [{"from": START, "rate_per_day": rate}]
-    return {"crossing": crossing, "group": label, "schedule": schedule}
+    """A crossing of one single-server stage 's0' (exponential service of mean 2 minutes)."""
+    return {"stages": {"s0": stage_spec(1, service("exponential", mean=2.0), **extra)}}
 
 
 BACKLOG_AT_PRIORITY_STAGE = {
@@ -142,7 +137,7 @@ TWO_DEMAND_LINES = {
     "name": "drawn",
     "calendar": {"start": START, "end": day(4)},
     "crossings": {"c0": _one_stage()},
-    "demand": [_demand("c0", "d0", 10.0), _demand("c0", "d1", 10.0)],
+    "demand": [demand_line("c0", 10.0, "d0"), demand_line("c0", 10.0, "d1")],
 }
 
 
