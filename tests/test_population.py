@@ -9,41 +9,10 @@ import pytest
 
 from simulation import parse_scenario, simulate
 from simulation.engine.population import departure_hours, split_persons
-from simulation.engine.records import DETAINED, IN_PAKISTAN
+from simulation.engine.records import DETAINED, IN_PAKISTAN, STATES
 from simulation.engine.run import run_model
 from simulation.scenario.calendar import crackdown_days, voluntary_hazard
-
-POP = """
-name: pop
-calendar: {start: 2025-03-01, end: 2025-04-30}
-populations:
-  acc:
-    persons: 30000
-    household_size: {values: [2, 4, 6], weights: [1, 2, 1]}
-    regions:
-      north:
-        share: 1.0
-        crossings: {gate: {share: 1.0, travel_hours: {dist: fixed, value: 5.0}}}
-    deadline: 2025-03-31
-    voluntary:
-      never_share: 0.5
-      ramp: {base_per_day: 0.001, peak_per_day: 0.011, ramp_days: 10}
-      after_deadline_per_day: 0.002
-crackdown:
-  arrest_rate_per_day: 0.05
-  arrest_capacity_persons_per_day: 300
-  holding: {capacity_persons: 500, dwell_hours: {dist: fixed, value: 30.0}}
-  transport:
-    vehicle_capacity_persons: 50
-    departures_per_day: 4
-    travel_hours: {dist: fixed, value: 3.0}
-crossings:
-  gate:
-    stages:
-      desk:
-        servers: 20
-        service_minutes: {per_household: {dist: exponential, mean: 5.0}}
-"""
+from tests.builders import POP, demand_scenario, pop_with_divert
 
 
 def test_split_persons_is_exact():
@@ -125,7 +94,7 @@ def test_deportees_cross_as_deported_and_persons_are_conserved():
     results = simulate(parse_scenario(POP), seed=5)
     modes = results.returns.groupby("mode")["persons"].sum()
     assert modes["deported"] > 0 and modes["voluntary"] > 0
-    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    totals = results.stocks[list(STATES)]
     assert (totals.sum(axis=1) == 30000).all()
 
 
@@ -145,13 +114,7 @@ def test_never_share_households_stay_without_a_crackdown():
 
 
 def test_divert_after_patience_to_another_crossing():
-    text = POP.replace(
-        "crossings:\n  gate:\n",
-        "crossings:\n  other:\n    stages:\n      desk: {servers: 20, service_minutes:"
-        " {per_household: {dist: fixed, value: 1}}}\n"
-        "  gate:\n    closures: [{start: 2025-03-05, end: 2025-03-20}]\n"
-        "    divert: {to: other, patience_hours: 24, travel_hours: {dist: fixed, value: 10}}\n",
-    )
+    text = pop_with_divert(20, "{dist: fixed, value: 1}")
     results = simulate(parse_scenario(text), seed=7)
     other = results.returns[results.returns["crossing"] == "other"]
     assert other["persons"].sum() > 0
@@ -173,13 +136,11 @@ def test_initial_backlog_starts_at_the_crossing_and_is_served_first():
     assert at_start.sum() == 400
     # with 20 servers and 5-minute services the backlog clears within the first day
     assert log["leave"][at_start].max() < 24.0
-    totals = results.stocks[["in_pakistan", "detained", "travelling", "at_crossing", "returned"]]
+    totals = results.stocks[list(STATES)]
     assert (totals.sum(axis=1) == 30000).all()
 
 
 def test_backlog_of_direct_demand_label_needs_no_population():
-    from tests.builders import demand_scenario
-
     s = demand_scenario(
         0.0,
         overrides=(
@@ -193,7 +154,7 @@ def test_backlog_of_direct_demand_label_needs_no_population():
 
 
 def test_crackdown_change_by_group_and_capacity():
-    text = POP.replace("crackdown:", "crackdown:") + (
+    text = POP + (
         "timeline:\n"
         "  - {event: crackdown_change, date: 2025-04-10, group: acc, arrest_rate_per_day: 0}\n"
         "  - {event: crackdown_change, date: 2025-04-05, arrest_capacity_persons_per_day: 50}\n"

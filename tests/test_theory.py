@@ -23,7 +23,6 @@ Exact checks
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats
 
 from simulation import Scenario, parse_scenario, simulate
@@ -41,68 +39,14 @@ from simulation.engine.run import run_model
 from simulation.experiments.replications import replication_seeds
 from simulation.outputs.frames import daily_stage, hourly_queue
 from simulation.theory import erlang_c, jackson_tandem, mg1, mmc
+from tests.builders import START, backlog, build, day, service, stage_spec
 from tests.conftest import shrink
 from tests.recursion import Calendar, constant_servers_start_times, start_times
 
-START = dt.date(2025, 1, 1)
 STAGE = ("gate", "desk")
 CONFIDENCE = 0.999
 MAX_REL_HALF_WIDTH = 0.12
 WARMUP_DAYS = 3
-
-
-# ---------------------------------------------------------------- scenarios as YAML text
-def day(offset: int) -> dt.date:
-    """The calendar date ``offset`` days after the start."""
-    return START + dt.timedelta(days=offset)
-
-
-def service(dist: str, **params: float) -> dict[str, Any]:
-    """A per-household service-time distribution (minutes)."""
-    return {"per_household": {"dist": dist, **params}}
-
-
-def stage_spec(servers: int, minutes: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """One stage: ``servers`` desks and the given ``service_minutes``."""
-    return {"servers": servers, "service_minutes": minutes, **extra}
-
-
-def build(
-    days: int,
-    stages: dict[str, dict[str, Any]],
-    rate_per_day: float,
-    *,
-    opening: tuple[float, float] | None = None,
-    closures: Sequence[tuple[int, int]] = (),
-    household_size: dict[str, Any] | None = None,
-    timeline: Sequence[dict[str, Any]] = (),
-) -> Scenario:
-    """A one-crossing scenario ('gate') fed by Poisson demand, parsed from YAML text."""
-    crossing: dict[str, Any] = {"stages": stages}
-    if opening is not None:
-        crossing["opening_hours"] = {"open_hour": opening[0], "close_hour": opening[1]}
-    if closures:
-        crossing["closures"] = [{"start": day(a), "end": day(b)} for a, b in closures]
-    data = {
-        "name": "theory",
-        "calendar": {"start": START, "end": day(days - 1)},
-        "crossings": {"gate": crossing},
-        "demand": [
-            {
-                "crossing": "gate",
-                "unit": "households",
-                "household_size": household_size or {"values": [1]},
-                "schedule": [{"from": START, "rate_per_day": rate_per_day}],
-            }
-        ],
-        "timeline": list(timeline),
-    }
-    return parse_scenario(yaml.safe_dump(data, sort_keys=False), filename="<test_theory>")
-
-
-def backlog(households: int) -> dict[str, Any]:
-    """An initial backlog of single-person households waiting at time zero."""
-    return {"households": households, "group": "queue", "household_size": {"values": [1]}}
 
 
 # ---------------------------------------------------------------- statistics

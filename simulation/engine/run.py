@@ -22,7 +22,12 @@ from simulation.engine.journeys import Journeys, exit_recorder, exits_recorder
 from simulation.engine.population import GroupDraw, draw_group
 from simulation.engine.presets import ServicePresets
 from simulation.engine.records import IN_PAKISTAN, VOLUNTARY, FlowLog, RawRun
-from simulation.engine.sources import direct_demand, start_backlogs, voluntary_departures
+from simulation.engine.sources import (
+    DemandLine,
+    direct_demand,
+    start_backlogs,
+    voluntary_departures,
+)
 from simulation.engine.stages.choice import build_stages
 from simulation.engine.streams import Streams
 from simulation.scenario.schema import Scenario
@@ -65,11 +70,12 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
         env.process(
             voluntary_departures(env, draw, population[g].start, households, flows, journeys)
         )
-    for index, line in enumerate(scenario.demand):
-        target = crossings[line.crossing]
-        env.process(
-            direct_demand(env, scenario, index, streams, households, presets, target, journeys)
-        )
+    lines = [
+        DemandLine(env, scenario, i, streams, crossings[line.crossing], journeys)
+        for i, line in enumerate(scenario.demand)
+    ]
+    if lines:
+        env.process(direct_demand(env, lines, scenario.days, households, presets))
     if scenario.crackdown is not None:
         Crackdown(env, scenario, streams, households, flows, journeys, population).start()
     with _quiet_gc():

@@ -68,50 +68,75 @@ def demand_stream_name(scenario: Scenario, index: int) -> tuple[str, ...]:
     return ("demand", spec.crossing, spec.group, str(same.index(index)))
 
 
-def direct_demand(
-    env: simpy.Environment,
-    scenario: Scenario,
-    index: int,
-    streams: Streams,
-    households: Households,
-    presets: ServicePresets,
-    target: Crossing,
-    journeys: Journeys,
-) -> Generator[simpy.Event, Any, None]:
-    """Poisson arrivals at a crossing from a dated daily rate; one day is drawn at a time."""
-    spec: Demand = scenario.demand[index]
-    name = demand_stream_name(scenario, index)
-    rng = streams.rng(*name, "arrivals")
-    service = [streams.rng(*name, "service", s) for s in scenario.crossings[spec.crossing].stages]
-    rates = step_rates(scenario, spec.schedule)
-    if spec.unit == "persons":
-        rates = rates / mean_household_size(spec.household_size)
-    group = scenario.group_names.index(spec.group)
-    crossing = list(scenario.crossings).index(spec.crossing)
-    hours = spec.arrival_hours
-    window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
-    join, diverts = target.joiner(), spec.crossing in journeys.divert_to
-    for day, rate in enumerate(rates.tolist()):
-        if day > 0:
-            yield env.timeout(24.0 * day - env.now)
-        n = int(rng.poisson(rate))
+class DemandLine:
+    """One line of direct demand: Poisson arrivals at a crossing from a dated daily rate."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        index: int,
+        streams: Streams,
+        target: Crossing,
+        journeys: Journeys,
+    ) -> None:
+        spec: Demand = scenario.demand[index]
+        name = demand_stream_name(scenario, index)
+        self.env, self.spec, self.target, self.journeys = env, spec, target, journeys
+        self.rng = streams.rng(*name, "arrivals")
+        self.service = [streams.rng(*name, "service", s)
+                        for s in scenario.crossings[spec.crossing].stages]  # fmt: skip
+        rates = step_rates(scenario, spec.schedule)
+        if spec.unit == "persons":
+            rates = rates / mean_household_size(spec.household_size)
+        self.rates: list[float] = rates.tolist()
+        self.group = scenario.group_names.index(spec.group)
+        self.crossing = list(scenario.crossings).index(spec.crossing)
+        hours = spec.arrival_hours
+        self.window = (0.0, 24.0) if hours is None else (hours.open_hour, hours.close_hour)
+        self.diverts = spec.crossing in journeys.divert_to
+
+    def day(self, day: int, households: Households, presets: ServicePresets) -> None:
+        """Draw day ``day``'s households (at its midnight) and hand them to the crossing."""
+        rng, spec = self.rng, self.spec
+        n = int(rng.poisson(self.rates[day]))
         if n == 0:
-            continue
-        offsets = window[0] + np.sort(rng.random(n)) * (window[1] - window[0])
+            return
+        offsets = self.window[0] + np.sort(rng.random(n)) * (self.window[1] - self.window[0])
         sizes = household_sizes(spec.household_size, rng, n)
         vulnerable = rng.random(n) < spec.vulnerable_share
-        first = households.add(sizes, group, DIRECT, np.full(n, crossing), vulnerable)
-        presets.extend(spec.crossing, first, sizes, service)
+        first = households.add(sizes, self.group, DIRECT, np.full(n, self.crossing), vulnerable)
+        presets.extend(spec.crossing, first, sizes, self.service)
         arrivals = (24.0 * day + offsets).tolist()
-        if target.deferred and not diverts:  # all-FIFO: it takes the day's arrivals now
-            target.enter_all_at(range(first, first + n), arrivals)
-            continue
+        if self.target.deferred and not self.diverts:  # all-FIFO: it takes them now
+            self.target.enter_all_at(range(first, first + n), arrivals)
+        else:
+            self.env.process(self._arrive(first, arrivals))
+
+    def _arrive(self, first: int, arrivals: list[float]) -> Generator[simpy.Event, Any, None]:
+        env, join, journeys = self.env, self.target.joiner(), self.journeys
         for hh, at in enumerate(arrivals, start=first):
             yield env.timeout(at - env._now)
-            if diverts:
-                journeys.arrive_now(hh, crossing)
+            if self.diverts:
+                journeys.arrive_now(hh, self.crossing)
             else:
                 join(hh, False)
+
+
+def direct_demand(
+    env: simpy.Environment,
+    lines: list[DemandLine],
+    days: int,
+    households: Households,
+    presets: ServicePresets,
+) -> Generator[simpy.Event, Any, None]:
+    """Each midnight, every demand line in file order draws its day: households are created in
+    the same order whichever engine serves the crossings."""
+    for day in range(days):
+        if day > 0:
+            yield env.timeout(24.0 * day - env.now)
+        for line in lines:
+            line.day(day, households, presets)
 
 
 def start_backlogs(
