@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from simulation.engine.records import STATES
 
@@ -169,6 +169,9 @@ def plot_sizing(
     values = evidence[["mean", "worst"]].to_numpy(dtype=float)
     if (values > 0).all() and values.max() > 20 * values.min():
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("servers")
     ax.set_ylabel(outcome)
     ax.set_title(f"{outcome} per server count")
@@ -188,6 +191,7 @@ def _share_panel(ax: Axes, evidence: pd.DataFrame, probability: float | None) ->
         ax.axhline(probability, color="tab:red", ls=":", label=f"required {probability:g}")
         ax.legend(fontsize="small", loc="lower right")
     ax.set_ylim(0, 1.05)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("servers")
     ax.set_ylabel("share of replications meeting the target")
     ax.set_title("replications meeting the target (green: enough)")
