@@ -62,10 +62,15 @@ def test_a_notebook_executes(name: str, monkeypatch: pytest.MonkeyPatch) -> None
     assert [o for o in outputs if "image/png" in o.get("data", {})], "the notebook drew no figure"
 
 
+def _must_not_run(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    raise AssertionError("the tool ran a notebook it should have refused")
+
+
 def test_the_tool_refuses_full_runs_into_the_committed_folder(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REPATSIM_FULL", "1")
+    monkeypatch.setattr(TOOL, "execute", _must_not_run)
     assert TOOL.main([]) == 2
     assert TOOL.main(["no_such_notebook", "--out", "elsewhere"]) == 2
     errors = capsys.readouterr().err.splitlines()

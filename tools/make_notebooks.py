@@ -111,8 +111,10 @@ QUICKSTART = [
     new_code_cell(
         'EXTENSION = ("timeline+={event: deadline_extension, date: 2025-03-28, group: acc, "\n'
         '             "new_deadline: 2025-04-14}")\n'
-        "for event in load_scenario(DEFAULT, [*SMALL, EXTENSION]).timeline:\n"
-        "    print(event)"
+        "events = load_scenario(DEFAULT, [*SMALL, EXTENSION]).timeline\n"
+        "for event in events:\n"
+        "    print(event)\n"
+        "assert events[:-1] == base.timeline  # the scenario's own events are all still there"
     ),
     new_markdown_cell(
         "`compare` runs the baseline and the variant on the same replication seeds (common "
@@ -159,7 +161,8 @@ POLICY = [
         )
     ),
     _setup(
-        "from simulation import LocalRunner, compare\nfrom simulation.plots import plot_differences"
+        "from simulation import LocalRunner, compare, load_scenario\n"
+        "from simulation.plots import plot_differences"
     ),
     new_code_cell(SMALL_POLICY.format(replications=POLICY_REPLICATIONS)),
     new_code_cell(
@@ -170,6 +173,9 @@ POLICY = [
 
 
 VARIANTS = {"plus15": [extension("2025-04-15")], "plus30": [extension("2025-04-30")]}
+baseline_events = load_scenario(DEFAULT, SMALL).timeline
+for name, overrides in VARIANTS.items():  # each option adds its event to the scenario's own
+    assert load_scenario(DEFAULT, [*SMALL, *overrides]).timeline[:-1] == baseline_events
 result = compare(DEFAULT, VARIANTS, replications=REPLICATIONS, seed=1, common=SMALL,
                  runner=RUNNER)
 print(result.manifest["arms"], result.manifest["replications"], "replications each")'''
