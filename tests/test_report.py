@@ -8,6 +8,7 @@ import base64
 import html
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,7 @@ HOSTILE = [
     "crossings.torkham.closures.0.reason=<i>clashes</i>",
 ]
 EXTENSION = (
-    "timeline+={event: deadline_extension, date: 2025-03-20, group: acc, new_deadline: 2025-04-10}"  # noqa: E501
+    "timeline+={event: deadline_extension, date: 2025-03-20, group: acc, new_deadline: 2025-04-10}"
 )
 
 
@@ -160,19 +161,42 @@ def test_the_headline_shows_returns_with_their_interval(folders, run_html):
     assert f"{fmt(undocumented['mean'])} (95% CI {fmt(undocumented['ci_low'])}" in run_html
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    ["peak_daily_crossings", "worst_day_p95_wait_hours", "persons_stranded_by_closures",
-     "persons_queued_overnight"],
-)  # fmt: skip
+TILES = {
+    "peak_daily_crossings": ("Peak day at a crossing", "persons/day"),
+    "worst_day_p95_wait_hours": ("Worst day&#x27;s 95th-percentile wait", "hours"),
+    "persons_stranded_by_closures": ("Stranded by closures", "persons"),
+    "persons_queued_overnight": ("Queued overnight", "persons"),
+}
+TILE = re.compile(
+    r'<div class="tile"><div class="label">([^<]*)</div><div class="value">([^<]*)</div>'
+    r'<div class="ci">([^<]*)</div><div class="ci">([^<]*)</div></div>'
+)
+
+
+@pytest.mark.parametrize("outcome", list(TILES))
 def test_the_headline_shows_the_largest_of_each_hardship(folders, run_html, outcome):
     row = summary_row(folders["run"], outcome)
     assert row["mean"] > 0, "the tiny scenario must exercise this outcome"
     place = " / ".join(str(row[k]) for k in ("crossing", "stage") if isinstance(row[k], str))
-    tile = re.search(r'<div class="tile">(?:(?!</div></div>).)*' + re.escape(place), run_html)
-    assert tile is not None
-    assert f"{fmt(row['mean'])} " in run_html
-    assert f"{fmt(row['mean'])} (95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])})" in run_html
+    tiles = {label: rest for label, *rest in TILE.findall(run_html)}
+    label, unit = TILES[outcome]
+    ci = f"95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
+    assert tiles[label] == [f"{fmt(row['mean'])} {unit}", ci, place]
+    assert f"{fmt(row['mean'])} ({ci})" in run_html  # and in its table
+
+
+def test_stages_where_nothing_happens_are_counted_not_listed(folders, run_html):
+    summary = pd.read_csv(folders["run"] / "summary.csv", keep_default_na=False, na_values=[""])
+    waits = summary[summary["outcome"].isin(["worst_day_p95_wait_hours", "p95_wait_hours",
+                                             "mean_wait_hours", "peak_queue_persons"])]  # fmt: skip
+    places = waits["crossing"] + " / " + waits["stage"]
+    idle = waits["ci_high"].fillna(0).eq(0) & waits["mean"].eq(0)
+    quiet = set(places) - set(places[~idle])
+    assert quiet and quiet != set(places), "the tiny run must have busy and idle stages"
+    shown = run_html.split("<h3>Waits and queues by stage</h3>")[1].split("<h3>")[0]
+    listed = set(re.findall(r"<tr><td>([^<]*)</td>", shown))
+    assert listed == set(places) - quiet
+    assert f"{len(quiet)} more where every one of these is 0." in shown
 
 
 def test_one_replication_says_it_has_no_interval(tmp_path):
@@ -194,9 +218,24 @@ def test_scenario_text_is_escaped(run_html):
     assert "<i>clashes</i>" not in run_html and "&lt;i&gt;clashes&lt;/i&gt;" in run_html
 
 
+class Tags(HTMLParser):
+    """Every tag of a page with its attributes, as a browser parses them."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
 def test_nothing_is_loaded_from_anywhere(run_html):
-    urls = re.findall(r'\b(?:src|href|action|srcset|poster)\s*=\s*"([^"]*)"', run_html)
-    assert urls and all(url.startswith("data:image/png;base64,") for url in urls)
+    tags = Tags(run_html).tags
+    assert not {"script", "link", "iframe", "object", "embed", "base"} & {t for t, _ in tags}
+    fetching = ("src", "href", "srcset", "action", "poster", "background", "style")
+    values = [attrs[a] or "" for _, attrs in tags for a in fetching if a in attrs]
+    assert values and all(v.startswith("data:image/png;base64,") for v in values)
     assert "url(" not in run_html and "@import" not in run_html
     policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', run_html)
     assert policy is not None
