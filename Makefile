@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/torkham_2025_acc.yaml
 
-.PHONY: setup run test test-fast lint bench clean
+.PHONY: setup run test test-fast lint bench clean browser
 
 $(BIN)/repatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: lint
 
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# headless Chromium for tests/test_report_browser.py (Debian's package; needs root to install)
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
