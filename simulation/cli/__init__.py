@@ -1,4 +1,4 @@
-"""The command line: ``repatsim run | validate | compare | sweep | size | schema``.
+"""The command line: ``repatsim run | validate | compare | sweep | size | report | schema``.
 
 A thin layer over the API: parsing, one-line errors and printing; no model logic."""
 
@@ -17,6 +17,7 @@ from simulation.cli.args import (
     add_seeds,
     whole,
 )
+from simulation.cli.report import add_report_parser
 from simulation.folders import ResultsFolderError
 from simulation.scenario import ScenarioError
 from simulation.scenario.errors import printable
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_sweep(sub)
     _add_size(sub)
+    add_report_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
 
@@ -117,7 +119,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from simulation.cli import experiments, run
+    from simulation.cli import experiments, report, run
 
     commands = {
         "run": run.run,
@@ -126,6 +128,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "sweep": experiments.sweep_command,
         "size": experiments.size_command,
         "schema": _schema,
+        "report": report.report_command,
     }
     return commands[args.command](args)
 
