@@ -390,3 +390,17 @@ def test_a_folder_that_is_not_repatsims_is_refused_in_one_line(tmp_path, capsys,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: {folder}")
     assert not (folder / REPORT).exists() if folder.is_dir() else True
+
+
+def test_run_with_report_writes_it_listed_in_the_manifest(tmp_path: Path) -> None:
+    import json
+
+    from simulation.cli import main
+    from tests.conftest import ROOT
+
+    out = tmp_path / "r"
+    args = ["run", str(ROOT / "scenarios" / "textbook_mmc.yaml"), "-n", "2", "--quiet",
+            "--set", "calendar.end=2025-01-05", "--out", str(out), "--report"]  # fmt: skip
+    assert main(args) == 0
+    assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]
+    assert "<html" in (out / "report.html").read_text()[:500].lower()

@@ -38,6 +38,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     run.add_argument("--verbose", "-v", action="store_true", help="print the whole summary")
+    run.add_argument("--report", action="store_true",
+                     help="also write report.html (self-contained HTML) in the folder")  # fmt: skip
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:

@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_headline(results.summary, out, args.verbose)
     print(f"wrote {out}/")
+    if args.report:
+        from simulation.report import write_report
+
+        print(printable(f"wrote {write_report(out)}"))
     return 0
 
 
