@@ -1,12 +1,12 @@
 # Two commands on a fresh machine with Python >= 3.11:
-#   make run    set up .venv and run the default scenario (results + plots in results/)
+#   make run    set up .venv and run the default scenario (results, plots, report.html in results/)
 #   make test   set up .venv and run the test suite (lint, types, tests incl. slow ones)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/torkham_2025_acc.yaml
 
-.PHONY: setup run test test-fast lint bench clean browser
+.PHONY: setup run test test-fast lint bench clean browser notebook
 
 $(BIN)/repatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(BIN)/repatsim: pyproject.toml
 setup: $(BIN)/repatsim
 
 run: setup
-	$(BIN)/repatsim run $(SCENARIO)
+	$(BIN)/repatsim run $(SCENARIO) --report
+
+# open the notebooks in JupyterLab (installed into .venv on first use)
+notebook: setup
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet jupyterlab
+	$(BIN)/jupyter lab notebooks/
 
 lint: setup
 	$(BIN)/ruff check simulation tests benchmarks tools
