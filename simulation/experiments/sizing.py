@@ -2,9 +2,10 @@
 
 ``size(scenario, "torkham", "reception", "p95_wait_hours<=2", probability=0.9)`` tries server
 counts on the same replication seeds (common random numbers: every count meets the same
-arrivals), galloping up from one server until the target is met in at least ``probability``
-of the replications, then bisecting between the last count that failed and the first that met
-it. That assumes more servers never make the outcome worse, which holds for waits at a stage
+arrivals). It starts from the stage's own count: if that meets the target in at least
+``probability`` of the replications it bisects below it, otherwise it gallops up (doubling)
+until the target is met, then bisects between the last count that failed and the first that
+met it. That assumes more servers never make the outcome worse, which holds for waits at a stage
 in the mean; each tried count is reported with its evidence, so a reader can check.
 
 The servers apply on every date and replace the stage's dated changes (``servers_schedule`` and
@@ -176,7 +177,8 @@ def size(
     trial = _Trial(scenario, crossing, stage, goal, replication_seeds(seed, replications),
                    runner or LocalRunner(1), scale)  # fmt: skip
     with tqdm(desc=f"size {crossing}.{stage}", unit="count", disable=not progress) as bar:
-        answer = _search(trial, probability, max_servers, bar)
+        start = scenario.crossings[crossing].stages[stage].servers
+        answer = _search(trial, start, probability, max_servers, bar)
     evidence = pd.DataFrame([trial.rows[c] for c in sorted(trial.rows)])
     evidence["meets_target"] = evidence["share_met"] >= probability
     return Sizing(
@@ -196,15 +198,18 @@ def size(
     )  # fmt: skip
 
 
-def _search(trial: _Trial, probability: float, max_servers: int, bar: tqdm) -> int | None:
-    """Gallop up (1, 2, 4, ...) to the first count that meets the target, then bisect."""
+def _search(
+    trial: _Trial, start: int, probability: float, max_servers: int, bar: tqdm
+) -> int | None:
+    """Try ``start`` (the stage's own count); if it meets the target, bisect below it, else
+    gallop up (doubling) to the first count that does, then bisect."""
 
     def ok(servers: int) -> bool:
         row = trial.run(servers)
         bar.update()
         return bool(row["share_met"] >= probability)
 
-    low, high = 0, 1  # low: known to fail (0 servers serve nobody), high: candidate
+    low, high = 0, max(1, min(start, max_servers))  # low: known to fail (0 serve nobody)
     while not ok(high):
         if high >= max_servers:
             return None
