@@ -159,10 +159,11 @@ def _adjust(
     )
     if adjustable and all(shares):
         return _less_shares(row, target, value, [s for s in shares if s], notes)
-    lacking = ", ".join(missing)
-    why = (f"the scenario has no {lacking} group, which series {row['series']} counts here; "
-           + ("; ".join(nearest_share(usable, s, target.first, target.last) for s in missing)
-              if adjustable else "no share applies to this metric"))  # fmt: skip
+    nearest = "; ".join(nearest_share(usable, s, target.first, target.last) for s in missing)
+    lacking, metric = ", ".join(missing), row["metric"]
+    why = f"the scenario has no {lacking} group, which series {row['series']} counts here; " + (
+        nearest if adjustable else f"a status's share of returns does not adjust {metric}"
+    )
     if strict:
         return f"not comparable (--strict): {why}"
     return value, [*notes, f"not adjusted: {why}"]
