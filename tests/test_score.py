@@ -188,7 +188,8 @@ OFFSET_ROWS = [
 
 
 def test_a_running_count_begun_before_the_calendar_adds_the_interpolated_offset(tiny, tmp_path):
-    table = scored(tiny, tmp_path, OFFSET_ROWS)
+    another_count = ("2023-10-01", "2025-02-25", "all_Pakistan", "all", "returns_cumulative", 5e4)
+    table = scored(tiny, tmp_path, [*OFFSET_ROWS, another_count])
     # the count at the end of 28 Feb, 9 of the 20 days from 19 Feb (1,000) to 11 Mar (3,000)
     offset = 1000 + (3000 - 1000) * 9 / 20
     for row, end in (("returns.csv:3", "2025-03-11"), ("returns.csv:4", "2025-04-20")):
@@ -370,3 +371,32 @@ def test_a_shipped_scenario_shrunk_is_scored_against_the_repository_data(tmp_pat
     assert set(table["series"]) == {"UN"}
     reasons = " ".join(table["reason"].dropna())
     assert "no crossing KP_all" in reasons and "arrests" in reasons and "no PoR group" in reasons
+
+
+# ---------------------------------------------------------------- the plot
+def test_the_plot_shows_each_observed_figure_beside_its_simulated_value(tiny, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simulation.calibration.plots import plot_score
+
+    rows = [*OFFSET_ROWS, ("2025-04-01", "2025-04-10", "Torkham", "ACC", "returns_total", 1000)]
+    observed = read_observed(write_observed(tmp_path / "returns.csv", rows))
+    fit = score(tiny, hand_results(), observed)
+    figure = plot_score(fit.table, fit.daily, fit.curves)
+    top, bottom = figure.axes
+    points = [line for line in top.get_lines() if line.get_label().startswith("observed")]
+    assert list(points[0].get_ydata()) == [3000, 9000]
+    curve = next(line for line in top.get_lines() if line.get_label().startswith("simulated"))
+    cumulative = fit.table.set_index("row_id").loc["returns.csv:4", "simulated_mean"]
+    assert curve.get_ydata()[-11] == pytest.approx(cumulative)  # 20 April, 10 days before the end
+    segments = [
+        c.get_segments()[0][0][1]
+        for c in bottom.collections
+        if c.get_label() in ("observed figure (per day over its period)", "simulated, same figure")
+    ]
+    simulated = np.mean(by_hand("2025-04-01", "2025-04-10")) / 10
+    assert segments == pytest.approx([100.0, simulated])
+    plt.close(figure)
