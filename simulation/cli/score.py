@@ -85,6 +85,7 @@ def score_command(args: argparse.Namespace) -> int:
         "observed_file": str(path), "observed_sha256": _sha256(path), "series": args.series,
         "until": args.until, "strict": args.strict, "figures_compared": len(fit.compared),
         "rows_skipped": len(fit.skipped), "mean_ard": _number(fit.mean_ard),
+        "median_ard": _number(float(fit.compared["ard"].median())),
         "worst_figure": None if fit.worst is None else fit.worst["row_id"], **fit.counts,
     }  # fmt: skip
     if not args.quiet:
@@ -107,7 +108,8 @@ def print_score(fit: Any, path: Path, replications: int) -> None:
     """The compared figures, one line each (adjustments as lettered notes), then the mean ARD,
     the worst figure and what was not compared."""
     print(printable(f"Score against series {fit.series} of {path} ({replications} replications; "
-                    "ARD = |sim - obs| / obs; line: the figure's line in that file):"))  # fmt: skip
+                    "ARD = |sim - obs| / obs; line: the figure's line in that file, whose "
+                    "source titles score.csv repeats):"))  # fmt: skip
     print(f"  {'line':>4} {'figure':<44} {'period':<22} {'observed':>10} "
           f"{'simulated [95% CI]':<28} {'ARD':>6}")  # fmt: skip
     notes: dict[str, str] = {}
