@@ -12,10 +12,11 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "simulation"
 # a layer may import from the layers listed after it (and from itself)
-ORDER = ["shell", "experiments", "files", "outputs", "engine", "scenario", "base"]
+ORDER = ["shell", "calibration", "experiments", "files", "outputs", "engine", "scenario", "base"]
 LAYER = {
     "scenario": "scenario", "engine": "engine", "outputs": "outputs",
     "experiments": "experiments", "results": "files", "folders": "files", "theory": "base",
+    "calibration": "calibration",
 }  # fmt: skip
 
 

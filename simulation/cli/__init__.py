@@ -1,4 +1,5 @@
-"""The command line: ``repatsim run | validate | compare | sweep | size | report | schema``.
+"""The command line: ``repatsim run | validate | compare | sweep | size | report | score |
+schema``.
 
 A thin layer over the API: parsing, one-line errors and printing; no model logic."""
 
@@ -18,6 +19,7 @@ from simulation.cli.args import (
     whole,
 )
 from simulation.cli.report import add_report_parser
+from simulation.cli.score import add_score_parser
 from simulation.folders import ResultsFolderError
 from simulation.scenario import ScenarioError
 from simulation.scenario.errors import printable
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_size(sub)
     add_report_parser(sub)
+    add_score_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
 
@@ -121,7 +124,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from simulation.cli import experiments, report, run
+    from simulation.cli import experiments, report, run, score
 
     commands = {
         "run": run.run,
@@ -131,6 +134,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "size": experiments.size_command,
         "schema": _schema,
         "report": report.report_command,
+        "score": score.score_command,
     }
     return commands[args.command](args)
 
