@@ -191,10 +191,11 @@ def test_waits_skip_stages_where_nobody_waited_and_show_the_95th_percentile() ->
 @pytest.mark.parametrize("draw", [plot_queues, plot_waits])
 def test_stage_events_are_marked_on_every_panel_of_their_crossing(draw) -> None:
     events = as_events(EVENTS).assign(crossing=["A", ""])  # the closure is A's, the deadline all
-    fig = draw(daily_stage(), events=events)
-    assert len(panels(fig)) > 1
-    for ax in panels(fig):
-        assert len(event_marks(ax)) == 2  # the deadline line and the closure span
+    frame = daily_stage()
+    frame.loc[frame["crossing"] == "B", ["queue_mean_persons", "wait_mean_hours"]] = 1.0
+    fig = draw(frame, events=events)
+    marks = {ax.get_title(loc="left"): len(event_marks(ax)) for ax in panels(fig)}
+    assert marks == {"A · s1": 2, "A · s2": 2, "B · s1": 1}  # B: the deadline, not A's closure
     strip = [ax for ax in fig.axes if ax.get_gid() == "events"]
     texts = [t.get_text() for ax in strip for t in ax.texts]
     assert any("deadline: acc" in t for t in texts) and any("A closed" in t for t in texts)
@@ -284,6 +285,11 @@ def test_returns_have_a_panel_per_mode_each_with_a_banded_line_per_group() -> No
     assert set(legend_colours(fig)) == {"acc", "undocumented", "total"}
 
 
+def test_returns_of_one_mode_have_no_panel_of_all_modes() -> None:
+    voluntary = returns().query("mode == 'voluntary'")
+    assert [ax.get_title(loc="left") for ax in panels(plot_returns(voluntary))] == ["voluntary"]
+
+
 def test_counts_have_thousands_separators() -> None:
     for fig in (plot_returns(returns()), plot_stocks(stocks())):
         fig.canvas.draw()
@@ -331,6 +337,13 @@ def test_who_waits_shows_only_stages_where_classes_wait_differently() -> None:
     assert len(dots) == 8  # two groups in four classes
     assert {round(float(d.get_xdata()[0]), 2) for d in dots} == {2.01, 0.51}
     assert any("A s2" in n for n in notes(fig))
+
+
+def test_who_waits_shows_every_stage_when_all_classes_wait_alike_and_says_so() -> None:
+    alike = who_waits().query("stage == 's2'")
+    (panel,) = panels(plot_who_waits(alike))
+    assert panel.get_title(loc="left") == "A · s2"
+    assert any("At every stage" in n for n in notes(panel.figure))
 
 
 def test_who_waits_on_one_axes_or_chosen_stages() -> None:

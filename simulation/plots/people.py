@@ -56,6 +56,7 @@ def plot_returns(
     if returns.empty:
         fig, ax = single_axes(ax)
         add_note(ax, "Nothing to show: nobody returned")
+        ax.set_axis_off()
         return fig
     dates, series, values = daily_series(returns, ["group", "mode"], "persons")
     groups = list(dict.fromkeys(g for g, _ in series))
@@ -71,19 +72,21 @@ def plot_returns(
         return _finish_one(fig, ax, events, _span(dates), title, "persons per day")
     modes = [m for m in MODES if any(mode == m for _, mode in series)]
     modes += sorted({mode for _, mode in series} - set(modes))
-    fig, panels = time_panels(wrap_cells(1 + len(modes), 1), [events], _span(dates), fig)
-    for group in groups:
-        mine = [i for i, (g, _) in enumerate(series) if g == group]
-        draw_band(panels[0], dates, values[mine].sum(axis=0), group_colour(group))
-    if len(groups) > 1:
-        draw_band(panels[0], dates, values.sum(axis=0), group_colour("total"))
-    panels[0].set_title("all modes", loc="left", fontsize="small")
-    for mode, panel in zip(modes, panels[1:], strict=True):
+    both = len(modes) > 1  # a panel of all modes above the panel of each
+    fig, panels = time_panels(wrap_cells(both + len(modes), 1), [events], _span(dates), fig)
+    if both:
+        for group in groups:
+            mine = [i for i, (g, _) in enumerate(series) if g == group]
+            draw_band(panels[0], dates, values[mine].sum(axis=0), group_colour(group))
+        if len(groups) > 1:
+            draw_band(panels[0], dates, values.sum(axis=0), group_colour("total"))
+        panels[0].set_title("all modes", loc="left", fontsize="small")
+    for mode, panel in zip(modes, panels[both:], strict=True):
         for i, (group, m) in enumerate(series):
             if m == mode:
                 draw_band(panel, dates, values[i], group_colour(group))
         panel.set_title(mode, loc="left", fontsize="small")
-    total = [("total", group_colour("total"))] if len(groups) > 1 else []
+    total = [("total", group_colour("total"))] if both and len(groups) > 1 else []
     return _finish_panels(fig, panels, events, _span(dates), title, "persons per day",
                           groups, total)  # fmt: skip
 
@@ -102,6 +105,7 @@ def plot_stocks(
     if long.empty:
         fig, ax = single_axes(ax)
         add_note(ax, "Nothing to show: no population groups")
+        ax.set_axis_off()
         return fig
     dates, series, values = daily_series(long, ["state", "group"], "persons")
     pairs = list(zip(series, values, strict=True))

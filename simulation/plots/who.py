@@ -97,6 +97,10 @@ def plot_who_waits(
     chosen = list(stages) if stages is not None else differing_stages(classes, overall)
     alike = [k for k in overall.index if k not in chosen]
     note = ""
+    if not chosen and alike:  # nowhere do classes differ: show every stage, and say so
+        chosen, alike = alike, []
+        note = (f"At every stage, every class's mean wait is within {DIFFER_HOURS * 60:.0f} min"
+                f" or {DIFFER_SHARE:.0%} of the others")  # fmt: skip
     if alike:
         within = f"{DIFFER_HOURS * 60:.0f} min or {DIFFER_SHARE:.0%}"
         names = "; ".join(f"{c} {s}" for c, s in alike)
