@@ -244,7 +244,7 @@ def test_nothing_is_loaded_from_anywhere(run_html):
 
 def test_figures_are_inline_pngs(run_html):
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', run_html)
-    assert len(images) == 3  # queues, returns, stocks
+    assert len(images) == 4  # queues (and waits), returns, stocks, who waits
     assert all(base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n") for data in images)
 
 

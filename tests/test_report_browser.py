@@ -198,7 +198,7 @@ def test_a_run_report_renders_offline_with_its_numbers(browser, run_report, tmp_
     seen = visit(browser, run_report, _screenshot(tmp_path, "report-run"))
     assert seen["errors"] == []
     assert _left_the_file(seen["requests"]) == []
-    assert len(seen["images"]) == 3
+    assert len(seen["images"]) == 4  # queues, returns, stocks, who waits
     assert all(complete and width > 100 and height > 100
                for complete, width, height in seen["images"])  # fmt: skip
     assert not seen["pwned"]  # the description's <script> stayed text

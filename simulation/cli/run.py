@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
 from simulation.outputs.summary import DAY_UNIT
 from simulation.results import Results, check_destination, write_results
-from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
+from simulation.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_hash,
+    scenario_to_yaml,
+)
 from simulation.scenario.errors import printable
 from simulation.scenario.transforms import shadowing_events
 
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     results.manifest["scenario_file"] = str(args.scenario)
     results.manifest["scenario_sha256"] = scenario_hash(args.scenario)
     results.manifest["overrides"] = list(args.overrides)
-    if not _write(results, out, scenario_to_yaml(scenario), args.format, not args.no_plots):
+    if not _write(results, out, scenario, args.format, not args.no_plots):
         return EXIT_WRITE_FAILED
     if not args.quiet:
         print_headline(results.summary, out, args.verbose)
@@ -76,18 +82,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(results: Results, out: Path, scenario_yaml: str, fmt: str, plots: bool) -> bool:
+def _write(results: Results, out: Path, scenario: Scenario, fmt: str, plots: bool) -> bool:
     """Write the results folder (and plots); False, with a one-line message, if writing failed."""
     figures = None
     if plots:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: never open a window from the command line
-        from simulation.plots import standard_figures
+        from simulation.plots import policy_events, standard_figures
 
-        figures = standard_figures(results.daily_stage, results.returns, results.stocks)
+        figures = standard_figures(results.daily_stage, results.returns, results.stocks,
+                                   events=policy_events(scenario),
+                                   who_waits=results.who_waits)  # fmt: skip
     try:
-        write_results(results, out, scenario_yaml, fmt, figures)
+        write_results(results, out, scenario_to_yaml(scenario), fmt, figures)
     except OSError as exc:
         print(f"error: {out}: writing results failed ({exc}); older results stay", file=sys.stderr)
         return False

@@ -10,9 +10,12 @@ from simulation.report.html import Html, el, figure, join
 from simulation.results import FRAMES
 
 CAPTIONS = {
-    "queues": "Persons queueing per day at each stage (mean, 5–95% band across replications).",
-    "returns": "Persons returning per day by group and mode (mean across replications).",
+    "queues": "Persons queueing and hours waited per day at each stage, policy events marked "
+    "(mean, 5–95% band across replications).",
+    "returns": "Persons returning per day by group, all modes, voluntary and deported "
+    "(mean, 5–95% band across replications).",
     "stocks": "Where people are, per group (mean, 5–95% band across replications).",
+    "who_waits": "Mean wait by group, mode and vulnerability at the stages where they differ.",
 }
 
 
@@ -44,7 +47,8 @@ def run_figures_section(folder: Folder) -> Html | None:
         results = read_results(folder.path)
     except (OSError, ValueError, KeyError, ImportError) as exc:
         raise ReportError(f"{folder.path}: its frames cannot be read ({reason(exc)})") from None
-    drawn = standard_figures(results.daily_stage, results.returns, results.stocks)
+    drawn = standard_figures(results.daily_stage, results.returns, results.stocks,
+                             events=_events(folder), who_waits=results.who_waits)  # fmt: skip
     shown = [figure(fig, CAPTIONS.get(name, name)) for name, fig in drawn.items()]
     return el("section", el("h2", "Figures"), join(shown), id="figures")
 
@@ -59,3 +63,17 @@ def optional_figure(name: str, caption: str, *args: Any, **kwargs: Any) -> Html:
         return figure(draw(*args, **kwargs), caption)
     except ValueError:
         return Html("")
+
+
+def _events(folder: Folder) -> Any:
+    """The policy events of the folder's resolved scenario (None if it cannot be read)."""
+    from simulation.plots import policy_events
+    from simulation.scenario import ScenarioError, parse_scenario
+
+    path = folder.path / "scenario.resolved.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return policy_events(parse_scenario(path.read_text(encoding="utf-8"), str(path)))
+    except (ScenarioError, OSError):
+        return None
