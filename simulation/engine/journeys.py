@@ -19,11 +19,13 @@ from simulation.engine.crossing import Crossing
 from simulation.engine.households import Households
 from simulation.engine.records import AT_CROSSING, DIRECT, RETURNED, TRAVELLING, FlowLog
 from simulation.engine.sampling import Stream
+from simulation.engine.stages.loop import EventLoop
 from simulation.engine.streams import Streams
 from simulation.scenario.calendar import closure_intervals
 from simulation.scenario.schema import Scenario
 
 MAX_DIVERSIONS = 3
+BATCH_MIN = 32  # fewer journeys at once are sent one by one (cheaper than numpy)
 
 
 class Journeys:
@@ -37,8 +39,10 @@ class Journeys:
         households: Households,
         flows: FlowLog,
         crossings: dict[str, Crossing],
+        loop: EventLoop | None = None,
     ) -> None:
         self.env = env
+        self.loop = loop
         self.hh = households
         self.flows = flows
         self.crossings = crossings
@@ -63,8 +67,66 @@ class Journeys:
                 self._reached(hh, at)
                 target.enter_at(hh, at)
             return
+        if self.loop is not None:  # the same arrival, as a loop event
+            self.loop.at(at, self._arrive_at, hh, crossing)
+            return
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
+
+    def journeys(
+        self,
+        households: np.ndarray,
+        delays: np.ndarray,
+        crossings: np.ndarray,
+        persons: np.ndarray,
+        group: int,
+    ) -> None:
+        """:meth:`journey` for many households of ``group`` (of ``persons`` each), in order.
+
+        On the fast path the arrivals are one sorted batch of loop events (their ids drawn
+        now, in this order, as the reference draws them) and the flows at arrival are
+        recorded now; households bound for an all-FIFO crossing are handed over now.
+        """
+        if self.loop is None or len(households) < BATCH_MIN:
+            for hh, delay, c in zip(
+                households.tolist(), delays.tolist(), crossings.tolist(), strict=True
+            ):
+                self.journey(hh, delay, c)
+            return
+        at = self.env._now + delays  # elementwise, the same sums as journey's
+        arrived = at < self.horizon
+        self.flows.move_all(
+            at[arrived], np.full(int(arrived.sum()), group), TRAVELLING, AT_CROSSING,
+            persons[arrived],
+        )  # fmt: skip
+        code, deferred = self._arrival_codes(crossings, at)
+        for c in np.unique(crossings[deferred & arrived]).tolist():
+            mine = deferred & arrived & (crossings == c)
+            self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
+        events = ~deferred
+        self.loop.batch(at[events], self._arrival, households[events], code[events])
+
+    def _arrival_codes(self, crossings: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For arrivals at ``crossings`` at ``at``: the code :meth:`_arrival` takes (the
+        crossing, or ``-1 - crossing`` when the household will divert from it), and whether
+        the crossing takes the household ahead of time (all-FIFO and not diverting)."""
+        diverts = np.zeros(len(at), dtype=bool)
+        for c, patience in enumerate(self._patience):
+            if patience is None:
+                continue
+            here = crossings == c
+            for start, end in self.closures[self.names[c]]:
+                diverts |= here & (start <= at) & (at < end) & (end - at > patience)
+        code = np.where(diverts, -1 - crossings, crossings)
+        fifo = np.array([self.crossings[n].deferred for n in self.names])[crossings]
+        return code, fifo & ~diverts
+
+    def _arrival(self, hh: int, code: int) -> None:
+        """A batched household reaches its crossing (its flow is recorded already)."""
+        if code < 0:
+            self.env.process(self._divert(hh, -1 - code))
+        else:
+            self.crossings[self.names[code]].enter(hh)
 
     def arrive_now(self, hh: int, crossing: int) -> None:
         """Household ``hh`` (direct demand) turns up at ``crossing`` now."""
@@ -75,6 +137,9 @@ class Journeys:
 
     def _arrive(self, event: simpy.Event) -> None:
         hh, crossing = event._value
+        self._arrive_at(hh, crossing)
+
+    def _arrive_at(self, hh: int, crossing: int) -> None:
         self._reached(hh, self.env._now)
         self.arrive_now(hh, crossing)
 
