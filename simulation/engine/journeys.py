@@ -43,6 +43,8 @@ class Journeys:
     ) -> None:
         self.env = env
         self.loop = loop
+        # a batched arrival's handler where it does not divert: join the first stage
+        self._first = [crossings[c].joiner() for c in scenario.crossings]
         self.hh = households
         self.flows = flows
         self.crossings = crossings
@@ -104,7 +106,10 @@ class Journeys:
             mine = deferred & arrived & (crossings == c)
             self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
         events = ~deferred
-        self.loop.batch(at[events], self._arrival, households[events], code[events])
+        code = code[events]
+        handlers = [self._first[c] if c >= 0 else self._divert_later for c in code.tolist()]
+        # joiners take (hh, reserved=0); _divert_later takes (hh, code)
+        self.loop.batch(at[events], handlers, households[events], np.minimum(code, 0))
 
     def _arrival_codes(self, crossings: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
         """For arrivals at ``crossings`` at ``at``: the code :meth:`_arrival` takes (the
@@ -121,12 +126,9 @@ class Journeys:
         fifo = np.array([self.crossings[n].deferred for n in self.names])[crossings]
         return code, fifo & ~diverts
 
-    def _arrival(self, hh: int, code: int) -> None:
-        """A batched household reaches its crossing (its flow is recorded already)."""
-        if code < 0:
-            self.env.process(self._divert(hh, -1 - code))
-        else:
-            self.crossings[self.names[code]].enter(hh)
+    def _divert_later(self, hh: int, code: int) -> None:
+        """A batched household reaches a closed crossing (``code`` = -1 - crossing)."""
+        self.env.process(self._divert(hh, -1 - code))
 
     def arrive_now(self, hh: int, crossing: int) -> None:
         """Household ``hh`` (direct demand) turns up at ``crossing`` now."""

@@ -22,7 +22,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop, heappush
-from itertools import count, islice
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -47,17 +47,17 @@ class EventLoop:
         self.env = env
         self.heap: list[tuple[float, int, int, Handler, int, int]] = []
         self.ids = env._eid  # SimPy's own event counter: ids interleave with SimPy's events
-        self._batches: dict[int, tuple[list[float], list[int], Handler, list[int], list[int]]] = {}
-        self._batch_numbers = count()
 
     def at(self, time: float, handler: Handler, a: int, b: int) -> None:
         """Call ``handler(a, b)`` at ``time`` (hours), where SimPy would process an event
         scheduled now for that time."""
         heappush(self.heap, (time, NORMAL, next(self.ids), handler, a, b))
 
-    def batch(self, times: np.ndarray, handler: Handler, a: np.ndarray, b: np.ndarray) -> None:
+    def batch(
+        self, times: np.ndarray, handlers: Sequence[Handler], a: np.ndarray, b: np.ndarray
+    ) -> None:
         """:meth:`at` for many events scheduled now in this order (their ids are drawn now, in
-        order): ``handler(a[i], b[i])`` at ``times[i]``. They wait sorted, outside the heap,
+        order): ``handlers[i](a[i], b[i])`` at ``times[i]``. They wait sorted, outside the heap,
         which holds only the next of them (a merge: the heap stays small)."""
         n = len(times)
         if n == 0:
@@ -66,19 +66,17 @@ class EventLoop:
         if n > 1:
             next(islice(self.ids, n - 2, None))  # draw the other n - 1 ids
         order = np.argsort(times, kind="stable")  # by (time, id): ids rise with the order
-        batch = next(self._batch_numbers)
         ids = (first + order).tolist()
-        items = (times[order].tolist(), ids, handler, a[order].tolist(), b[order].tolist())
-        self._batches[batch] = items
-        heappush(self.heap, (items[0][0], NORMAL, ids[0], self._from_batch, batch, 0))
+        pick = order.tolist()
+        items = (times[order].tolist(), ids, [handlers[i] for i in pick], a[order].tolist(),
+                 b[order].tolist())  # fmt: skip
+        heappush(self.heap, (items[0][0], NORMAL, ids[0], self._from_batch, items, 0))
 
-    def _from_batch(self, batch: int, i: int) -> None:
-        times, ids, handler, a, b = self._batches[batch]
+    def _from_batch(self, items: Any, i: int) -> None:
+        times, ids, handlers, a, b = items
         if i + 1 < len(times):  # the batch's next event takes its place in the heap
-            heappush(self.heap, (times[i + 1], NORMAL, ids[i + 1], self._from_batch, batch, i + 1))
-        else:
-            del self._batches[batch]
-        handler(a[i], b[i])
+            heappush(self.heap, (times[i + 1], NORMAL, ids[i + 1], self._from_batch, items, i + 1))
+        handlers[i](a[i], b[i])
 
     def run(self, until: float) -> None:
         """Process SimPy's events and the loop's, in key order, up to ``until`` (excluded):
@@ -202,7 +200,15 @@ class LoopStage:
         if not self._queue and (
             (self.busy < self.servers and self._next_time - now > TIME_EPS) or self._free()
         ):  # the first test is _free()'s common case, inlined; _free() decides near a change
-            self._begin(now, hh)
+            self.busy += 1  # _begin(now, hh), inlined: this runs once per visit
+            preset = self._preset
+            hours = preset[hh] if hh < len(preset) else NAN
+            if hours != hours:  # not drawn up front (direct demand, diverted): draw now
+                hours = self._clock.hours(self._sizes[hh])
+            end = now + hours
+            visit = len(self._visits) >> 5
+            self._visits += PACK(hh, now, now, end)
+            heappush(self._heap, (end, NORMAL, next(self._ids), self._on_end, visit, hh))
         elif self._rank is None:
             self._queue.append((now, hh))
         else:
@@ -240,8 +246,8 @@ class LoopStage:
         """The end of a service before a stage with a waiting limit: move on if it has room,
         else stay at the server until a place is reserved (:meth:`_after_block`)."""
         limited = self._limited
-        assert limited is not None
-        if not limited.has_room():
+        assert limited is not None and limited.waiting_capacity is not None
+        if len(limited._queue) + limited._reserved >= limited.waiting_capacity:  # no room
             limited._blocked.append((self._after_block, visit, hh))
             return
         self._release(visit)
