@@ -37,7 +37,7 @@ from simulation.scenario.calendar import TIME_EPS
 INF = float("inf")
 NAN = float("nan")
 
-Handler = Callable[[int, int], None]  # handler(a, b) of a loop event, e.g. (visit, household)
+Handler = Callable[[Any, Any], None]  # handler(a, b) of a loop event, e.g. (visit, household)
 
 
 class EventLoop:
@@ -45,7 +45,7 @@ class EventLoop:
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
-        self.heap: list[tuple[float, int, int, Handler, int, int]] = []
+        self.heap: list[tuple[float, int, int, Handler, Any, Any]] = []
         self.ids = env._eid  # SimPy's own event counter: ids interleave with SimPy's events
 
     def at(self, time: float, handler: Handler, a: int, b: int) -> None:
