@@ -90,7 +90,7 @@ class EventLoop:
         try:
             while True:
                 # the stop event stays in SimPy's queue until the end, so queue[0] exists
-                if heap and heap[0] < queue[0]:  # type: ignore[operator]  # ids never tie
+                if heap and heap[0] < queue[0]:  # (time, priority, id): ids never tie
                     env._now, _, _, handler, a, b = heappop(heap)
                     handler(a, b)
                 else:
