@@ -1,5 +1,8 @@
 """The command line: ``repatsim run | validate | compare | size``. A thin layer over the API:
-parsing, one-line errors and printing; no model logic."""
+parsing, one-line errors and printing; no model logic.
+
+Each command imports what it needs when it runs (``--help`` needs only argparse, ``validate``
+the scenario layer), so the command line starts fast."""
 
 from __future__ import annotations
 
@@ -16,9 +19,6 @@ from simulation.cli.args import (
     add_seeds,
     whole,
 )
-from simulation.folders import ResultsFolderError
-from simulation.scenario import ScenarioError
-from simulation.scenario.errors import printable
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -83,22 +83,45 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from simulation.cli import experiments, run
+    if args.command in ("compare", "size"):
+        from simulation.cli import experiments
 
-    commands = {
-        "run": run.run,
-        "validate": run.validate,
-        "compare": experiments.compare_command,
-        "size": experiments.size_command,
-    }
-    return commands[args.command](args)
+        return experiments.compare_command(args) if args.command == "compare" else (
+            experiments.size_command(args)
+        )  # fmt: skip
+    from simulation.cli import run
+
+    return run.run(args) if args.command == "run" else run.validate(args)
+
+
+def _bad_input() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input (imported only when something went wrong)."""
+    from simulation.folders import ResultsFolderError
+    from simulation.scenario import ScenarioError
+
+    return (ScenarioError, ResultsFolderError)
+
+
+def printable(text: str) -> str:
+    """:func:`simulation.scenario.errors.printable` (imported when needed)."""
+    from simulation.scenario.errors import printable as one_line
+
+    return one_line(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad input, with a one-line message)."""
     try:
         return _dispatch(_parser().parse_args(argv))
-    except (UsageError, ScenarioError, ResultsFolderError) as exc:
+    except (SystemExit, KeyboardInterrupt, UsageError) as exc:  # before _bad_input() imports
+        if isinstance(exc, SystemExit):  # --help, --version
+            raise
+        if isinstance(exc, KeyboardInterrupt):
+            print("interrupted; nothing was written", file=sys.stderr)
+            return 130
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except _bad_input() as exc:
         print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except ImportError as exc:
@@ -107,9 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:  # an optional engine missing or unreachable (Dask)
         print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
 
 
 __all__ = ["main"]

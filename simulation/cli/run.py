@@ -8,13 +8,16 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
-from simulation.outputs.summary import DAY_UNIT
-from simulation.results import Results, check_destination, write_results
+from simulation.folders import check_destination
 from simulation.scenario import ScenarioError, load_scenario, scenario_hash, scenario_to_yaml
 from simulation.scenario.errors import printable
 from simulation.scenario.transforms import shadowing_events
+
+if TYPE_CHECKING:  # pandas and the results layer load only when a run needs them
+    from simulation.results import Results
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(results: Results, out: Path, scenario_yaml: str, fmt: str, plots: bool) -> bool:
     """Write the results folder (and plots); False, with a one-line message, if writing failed."""
+    from simulation.results import write_results
+
     figures = None
     if plots:
         import matplotlib
@@ -115,6 +120,8 @@ def _check_format(fmt: str) -> None:
 
 def _print_headline(summary: object) -> None:
     import pandas as pd
+
+    from simulation.outputs.summary import DAY_UNIT
 
     assert isinstance(summary, pd.DataFrame)
     table = summary.copy()
