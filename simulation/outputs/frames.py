@@ -180,8 +180,7 @@ def returns(raw: RawRun) -> pd.DataFrame:
     ex = raw.exits
     hh = ex["hh"]
     if len(hh) == 0:
-        return _returns_frame(raw, np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=int),) * 3,
-                              np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # fmt: skip
+        return _no_returns(raw)
     names = (list(raw.scenario.crossings), raw.scenario.group_names, list(MODES))
     codes = (ex["crossing"].astype(np.int64), raw.group[hh], raw.mode[hh])
     # groupby's order: by day, then by the names (sorted as text) of crossing, group and mode
@@ -199,8 +198,8 @@ def returns(raw: RawRun) -> pd.DataFrame:
     persons = np.add.reduceat(raw.sizes[hh][order], first)
     rows = order[first]
     day = (ex["time"][rows] // 24).astype(np.int64)
-    picked = [c[rows] for c in codes]
-    return _returns_frame(raw, day, *picked, households, persons)
+    crossing, group, mode = (c[rows] for c in codes)
+    return _returns_frame(raw, day, crossing, group, mode, households, persons)
 
 
 def _returns_frame(
@@ -227,6 +226,20 @@ def _returns_frame(
     return frame
 
 
+def _no_returns(raw: RawRun) -> pd.DataFrame:
+    """The returns frame of a run in which nobody crossed (as pandas groups no rows)."""
+    empty = np.array([], dtype=str)
+    frame = pd.DataFrame(
+        {"day": np.zeros(0, dtype=np.int64), "crossing": empty, "group": empty, "mode": empty,
+         "households": 1, "persons": raw.sizes[:0]}
+    )  # fmt: skip
+    frame = frame.groupby(["day", "crossing", "group", "mode"], as_index=False)[
+        ["households", "persons"]
+    ].sum()
+    frame.insert(0, "date", _dates(raw, frame.pop("day").to_numpy()))
+    return frame
+
+
 def stocks(raw: RawRun) -> pd.DataFrame:
     """Persons of each population group in each state at the end of every day."""
     days, names = raw.scenario.days, list(raw.scenario.populations)
@@ -239,9 +252,9 @@ def stocks(raw: RawRun) -> pd.DataFrame:
         mine = f["group"][keep] == gi
         p = f["persons"][keep][mine]
         cells = days * len(STATES)  # np.add.at, as exact integer sums in float64 (faster)
-        out = np.bincount(day[mine] * len(STATES) + f["src"][keep][mine], p, minlength=cells)
-        into = np.bincount(day[mine] * len(STATES) + f["dst"][keep][mine], p, minlength=cells)
-        net += (into - out).astype(np.int64).reshape(days, len(STATES))
+        left = np.bincount(day[mine] * len(STATES) + f["src"][keep][mine], p, minlength=cells)
+        came = np.bincount(day[mine] * len(STATES) + f["dst"][keep][mine], p, minlength=cells)
+        net += (came - left).astype(np.int64).reshape(days, len(STATES))
         initial = np.array([raw.initial[group].get(s, 0) for s in range(len(STATES))])
         level = initial + np.cumsum(net, axis=0)
         frame = pd.DataFrame(level, columns=list(STATES))
