@@ -30,7 +30,7 @@ class Households:
         self.vulnerable: list[bool] = []
         self.status = bytearray()  # HOME, GONE or ARRESTED
         self.at_home = dict.fromkeys(group_names, 0)
-        self._ranks: dict[tuple[str, ...], list[int]] = {}
+        self._ranks: dict[tuple[str, ...], bytearray] = {}  # 1 byte each: cache-friendly
 
     def __len__(self) -> int:
         return len(self.size)
@@ -91,11 +91,11 @@ class Households:
                 return i
         return len(order)
 
-    def ranks(self, order: tuple[str, ...]) -> list[int]:
+    def ranks(self, order: tuple[str, ...]) -> bytearray:
         """The queue rank of every household under a priority order (lower is served first):
-        a list the registry keeps current as households are added or deported."""
+        a sequence the registry keeps current as households are added or deported."""
         if order not in self._ranks:
-            self._ranks[order] = self._ranks_of(order, 0, len(self.size))
+            self._ranks[order] = bytearray(self._ranks_of(order, 0, len(self.size)))
         return self._ranks[order]
 
     def _ranks_of(self, order: tuple[str, ...], first: int, stop: int) -> list[int]:
