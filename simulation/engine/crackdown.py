@@ -166,8 +166,11 @@ class Crackdown:
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
         travel = self.travel[self.journeys.names[crossing]]()
-        for hh in aboard:
-            size = self.hh.size[hh]
-            self.held_persons -= size
-            self.flows.move(self.env.now, self.hh.group[hh], DETAINED, TRAVELLING, size)
-            self.journeys.journey(hh, travel, crossing)
+        sizes = np.array([self.hh.size[hh] for hh in aboard])
+        groups = np.array([self.hh.group[hh] for hh in aboard])
+        self.held_persons -= int(sizes.sum())
+        self.flows.move_all(np.full(len(aboard), self.env.now), groups, DETAINED, TRAVELLING, sizes)
+        n = len(aboard)
+        self.journeys.journeys(
+            np.array(aboard), np.full(n, travel), np.full(n, crossing), sizes, groups
+        )

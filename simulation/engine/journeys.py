@@ -81,9 +81,9 @@ class Journeys:
         delays: np.ndarray,
         crossings: np.ndarray,
         persons: np.ndarray,
-        group: int,
+        groups: np.ndarray,
     ) -> None:
-        """:meth:`journey` for many households of ``group`` (of ``persons`` each), in order.
+        """:meth:`journey` for many households (of ``persons`` each, of ``groups``), in order.
 
         On the fast path the arrivals are one sorted batch of loop events (their ids drawn
         now, in this order, as the reference draws them) and the flows at arrival are
@@ -97,10 +97,7 @@ class Journeys:
             return
         at = self.env._now + delays  # elementwise, the same sums as journey's
         arrived = at < self.horizon
-        self.flows.move_all(
-            at[arrived], np.full(int(arrived.sum()), group), TRAVELLING, AT_CROSSING,
-            persons[arrived],
-        )  # fmt: skip
+        self.flows.move_all(at[arrived], groups[arrived], TRAVELLING, AT_CROSSING, persons[arrived])
         code, deferred = self._arrival_codes(crossings, at)
         for c in np.unique(crossings[deferred & arrived]).tolist():
             mine = deferred & arrived & (crossings == c)

@@ -49,9 +49,10 @@ def voluntary_departures(
         group = households.group[int(ids[0])]
         households.leave_home_group(ids, group)
         depart, persons = draw.depart_hours[home], draw.sizes[home]
-        flows.move_all(depart, np.full(len(ids), group), IN_PAKISTAN, TRAVELLING, persons)
+        groups = np.full(len(ids), group)
+        flows.move_all(depart, groups, IN_PAKISTAN, TRAVELLING, persons)
         delays = depart - env.now + draw.travel_hours[home]
-        journeys.journeys(ids, delays, draw.crossing[home], persons, group)
+        journeys.journeys(ids, delays, draw.crossing[home], persons, groups)
 
 
 def demand_stream_name(scenario: Scenario, index: int) -> tuple[str, ...]:
