@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from simulation.engine.households import Households
-from simulation.engine.journeys import Journeys
+from simulation.engine.journeys import BATCH_MIN, Journeys
 from simulation.engine.records import ARRESTED, DETAINED, IN_PAKISTAN, TRAVELLING, FlowLog
 from simulation.engine.sampling import Stream
 from simulation.engine.streams import Streams
@@ -166,11 +166,17 @@ class Crackdown:
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
         travel = self.travel[self.journeys.names[crossing]]()
-        sizes = np.array([self.hh.size[hh] for hh in aboard])
-        groups = np.array([self.hh.group[hh] for hh in aboard])
-        self.held_persons -= int(sizes.sum())
-        self.flows.move_all(np.full(len(aboard), self.env.now), groups, DETAINED, TRAVELLING, sizes)
-        n = len(aboard)
-        self.journeys.journeys(
-            np.array(aboard), np.full(n, travel), np.full(n, crossing), sizes, groups
+        now, size, group = self.env.now, self.hh.size, self.hh.group
+        for hh in aboard:
+            self.held_persons -= size[hh]
+            self.flows.move(now, group[hh], DETAINED, TRAVELLING, size[hh])
+        if len(aboard) < BATCH_MIN:  # one by one: cheaper than numpy for a few
+            for hh in aboard:
+                self.journeys.journey(hh, travel, crossing)
+            return
+        n, ids = len(aboard), np.array(aboard)
+        persons, groups = (
+            np.array([size[hh] for hh in aboard]),
+            np.array([group[hh] for hh in aboard]),
         )
+        self.journeys.journeys(ids, np.full(n, travel), np.full(n, crossing), persons, groups)
