@@ -1,9 +1,10 @@
 """The two stage engines give the same sample path.
 
-A first-come-first-served stage with no waiting limit is served by ``FifoStage``, which fixes
-each start when the household arrives; every other stage by the event-by-event ``Stage``.
-``run_model(..., lookahead=False)`` serves every stage event by event, so the two runs of one
-(scenario, seed) must record the same visits, flows and exits.
+The FIFO tail of a crossing (first-come-first-served stages with no waiting limit, after the
+last one that is not) is served by ``FifoStage``, which fixes the starts when the run ends;
+every other stage by ``LoopStage``, event by event in SimPy's order without SimPy events.
+``run_model(..., lookahead=False)`` serves every stage with SimPy events (``Stage``), so the
+two runs of one (scenario, seed) must record the same visits, flows and exits.
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ FIFO_THEN_PRIORITY = """      screening:
 
 
 def test_fifo_stages_ahead_of_an_event_driven_stage_same_path() -> None:
-    # screening and triage are FIFO stages that hand over by events; cash is the FIFO tail
+    # screening and triage serve first come, first served ahead of a priority stage, so they
+    # are served event by event (LoopStage, their ends interleaved with registration's);
+    # cash is the FIFO tail
     scenario = demand_scenario(
         220,
         FIFO_THEN_PRIORITY,
@@ -140,5 +143,5 @@ def test_fifo_stages_ahead_of_an_event_driven_stage_same_path() -> None:
         overrides=("demand.0.vulnerable_share=0.3",),
     )
     kinds = [e.__name__ for e in stage_engines(scenario, "gate")]
-    assert kinds == ["FifoStage", "FifoStage", "Stage", "FifoStage"]
+    assert kinds == ["LoopStage", "LoopStage", "LoopStage", "FifoStage"]
     assert_same_path(scenario, seed=8)

@@ -1,7 +1,9 @@
 """The command line: ``repatsim run | validate | compare | sweep | size | report | score |
 schema``.
 
-A thin layer over the API: parsing, one-line errors and printing; no model logic."""
+A thin layer over the API: parsing, one-line errors and printing; no model logic. Each command
+imports what it needs when it runs (``--help`` needs only argparse, ``validate`` the scenario
+layer), so the command line starts fast."""
 
 from __future__ import annotations
 
@@ -20,9 +22,6 @@ from simulation.cli.args import (
 )
 from simulation.cli.report import add_report_parser
 from simulation.cli.score import add_score_parser
-from simulation.folders import ResultsFolderError
-from simulation.scenario import ScenarioError
-from simulation.scenario.errors import printable
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -139,11 +138,34 @@ def _dispatch(args: argparse.Namespace) -> int:
     return commands[args.command](args)
 
 
+def _bad_input() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input (imported only when something went wrong)."""
+    from simulation.folders import ResultsFolderError
+    from simulation.scenario import ScenarioError
+
+    return (ScenarioError, ResultsFolderError)
+
+
+def printable(text: str) -> str:
+    """:func:`simulation.scenario.errors.printable` (imported when needed)."""
+    from simulation.scenario.errors import printable as one_line
+
+    return one_line(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad input, with a one-line message)."""
     try:
         return _dispatch(_parser().parse_args(argv))
-    except (UsageError, ScenarioError, ResultsFolderError) as exc:
+    except (SystemExit, KeyboardInterrupt, UsageError) as exc:  # before _bad_input() imports
+        if isinstance(exc, SystemExit):  # --help, --version
+            raise
+        if isinstance(exc, KeyboardInterrupt):
+            print("interrupted; nothing was written", file=sys.stderr)
+            return 130
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except _bad_input() as exc:
         print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except ImportError as exc:
@@ -152,9 +174,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:  # an optional engine missing or unreachable (Dask)
         print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
 
 
 __all__ = ["main"]

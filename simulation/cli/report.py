@@ -6,7 +6,13 @@ import argparse
 import sys
 
 from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
-from simulation.scenario.errors import printable
+
+
+def printable(text: str) -> str:
+    """:func:`simulation.scenario.errors.printable`, imported when used (keeps --help fast)."""
+    from simulation.scenario.errors import printable as one_line
+
+    return one_line(text)
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:

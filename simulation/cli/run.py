@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
-from simulation.outputs.summary import DAY_UNIT
-from simulation.results import Results, check_destination, write_results
+from simulation.folders import check_destination
 from simulation.scenario import (
     Scenario,
     ScenarioError,
@@ -23,8 +22,10 @@ from simulation.scenario import (
 from simulation.scenario.errors import printable
 from simulation.scenario.transforms import shadowing_events
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and the results layer load only when a run needs them
     import pandas as pd
+
+    from simulation.results import Results
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(results: Results, out: Path, scenario: Scenario, fmt: str, plots: bool) -> bool:
     """Write the results folder (and plots); False, with a one-line message, if writing failed."""
+    from simulation.results import write_results
+
     figures = None
     if plots:
         import matplotlib
@@ -145,6 +148,8 @@ def print_headline(summary: pd.DataFrame, out: Path, verbose: bool) -> None:
 
 def _print_summary(summary: pd.DataFrame) -> None:
     import pandas as pd
+
+    from simulation.outputs.summary import DAY_UNIT
 
     table = summary.copy()
     for col in ("mean", "ci_low", "ci_high"):

@@ -14,11 +14,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from simulation.cli.args import EXIT_WRITE_FAILED, UsageError, add_overrides, add_runner, add_seeds
-from simulation.folders import check_destination, write_folder
-from simulation.scenario.errors import clip, printable
+
+
+def printable(text: str) -> str:
+    """:func:`simulation.scenario.errors.printable`, imported when used (keeps --help fast)."""
+    from simulation.scenario.errors import printable as one_line
+
+    return one_line(text)
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """:func:`simulation.scenario.errors.clip`, imported when used."""
+    from simulation.scenario.errors import clip as cut
+
+    return cut(text, limit)
 
 
 def add_score_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +84,8 @@ def score_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     warn_shadowed(scenario, args.overrides)
     out = Path(args.out) if args.out else default_out(f"{scenario.name}-score", args.overrides)
+    from simulation.folders import check_destination
+
     check_destination(out)  # refuse before simulating, not after
     with runner_for(args.workers, args.dask) as runner:
         results = run_replications(scenario, args.replications, args.seed,
@@ -147,6 +159,8 @@ def _period(row: Any) -> str:
 
 
 def _get(row: Any, key: str) -> Any:
+    import pandas as pd
+
     return row[key] if isinstance(row, pd.Series) else getattr(row, key)
 
 
@@ -177,6 +191,8 @@ def _write(out: Path, fit: Any, manifest: dict[str, Any]) -> bool:
         return ["score.csv", "skipped.csv", "plots/score.png"]
 
     try:
+        from simulation.folders import write_folder
+
         write_folder(out, write, manifest)
     except OSError as exc:
         print(f"error: {out}: writing failed ({exc}); older results stay", file=sys.stderr)

@@ -13,11 +13,12 @@ import itertools
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from simulation.engine.households import Households
-from simulation.engine.journeys import Journeys
-from simulation.engine.records import ARRESTED, DETAINED, HOME, IN_PAKISTAN, TRAVELLING, FlowLog
+from simulation.engine.journeys import BATCH_MIN, Journeys
+from simulation.engine.records import ARRESTED, DETAINED, IN_PAKISTAN, TRAVELLING, FlowLog
 from simulation.engine.sampling import Stream
 from simulation.engine.streams import Streams
 from simulation.scenario.calendar import (
@@ -58,6 +59,7 @@ class Crackdown:
             for c in scenario.crossings
         }
         self.population = population
+        self._sizes = np.asarray(households.size, dtype=np.int64)  # the population's, fixed
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
             c: [] for c in range(len(scenario.crossings))
@@ -104,27 +106,48 @@ class Crackdown:
 
     def _arrest(self, group: str, order: list[int], pointer: int, target: int, budget: int) -> int:
         """Arrest up to ``target`` households at home, in the group's drawn order, within
-        ``budget`` persons; return where the next day's arrests start in ``order``."""
-        hh_, now, dwell = self.hh, self.env.now, self.dwell[group]
-        taken: list[int] = []
-        while len(taken) < target and pointer < len(order):
-            hh = order[pointer]
-            if hh_.status[hh] != HOME:
-                pointer += 1
-                continue
-            size = hh_.size[hh]
-            if size > budget:
-                break
-            pointer += 1
-            taken.append(hh)
-            budget -= size
-            self.held_persons += size
-            self.flows.move(now, hh_.group[hh], IN_PAKISTAN, DETAINED, size)
-            ready = now + dwell()
-            heapq.heappush(self.ready[hh_.crossing[hh]], (ready, next(self._seq), hh))
+        ``budget`` persons (stopping at the first one that does not fit); return where the
+        next day's arrests start in ``order``. Households no longer at home are skipped."""
+        if target <= 0:
+            return pointer
+        hh_, now = self.hh, self.env.now
+        taken, pointer = self._pick(order, pointer, target, budget)
+        if not taken:
+            return pointer
+        sizes = [hh_.size[hh] for hh in taken]
+        self.held_persons += sum(sizes)
+        gi = hh_.group[taken[0]]
+        self.flows.move_all(np.full(len(taken), now), np.full(len(taken), gi), IN_PAKISTAN,
+                            DETAINED, np.asarray(sizes))  # fmt: skip
+        ready = self.dwell[group].take(len(taken))  # the draws dwell() would give, in order
+        for hh, hours in zip(taken, ready, strict=True):
+            heapq.heappush(self.ready[hh_.crossing[hh]], (now + hours, next(self._seq), hh))
         hh_.leave_home(taken, ARRESTED)
         hh_.deport(taken)
         return pointer
+
+    def _pick(
+        self, order: list[int], pointer: int, target: int, budget: int
+    ) -> tuple[list[int], int]:
+        """The households :meth:`_arrest` takes from ``order[pointer:]``, and the new pointer:
+        those at home, in order, while fewer than ``target`` are taken and their persons fit
+        in ``budget``; a window of the order at a time, with numpy."""
+        taken: list[int] = []
+        window = max(64, 2 * target)
+        sizes = self._sizes
+        while pointer < len(order):
+            ids = np.asarray(order[pointer : pointer + window])
+            home = np.flatnonzero(self.hh.at_home_mask(ids))
+            fits = np.cumsum(sizes[ids[home]]) <= budget
+            room = min(target - len(taken), int(fits.sum()))  # fits is a run of True first
+            taken += ids[home[:room]].tolist()
+            budget -= int(sizes[ids[home[:room]]].sum())
+            if len(taken) == target:  # stop after the last one taken
+                return taken, pointer + int(home[room - 1]) + 1
+            if room < len(home):  # the next one at home does not fit: stop before it
+                return taken, pointer + int(home[room])
+            pointer += len(ids)
+        return taken, pointer
 
     def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Vehicles leave for the crossing ``departures_per_day`` times a day, evenly spaced."""
@@ -143,8 +166,17 @@ class Crackdown:
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
         travel = self.travel[self.journeys.names[crossing]]()
+        now, size, group = self.env.now, self.hh.size, self.hh.group
         for hh in aboard:
-            size = self.hh.size[hh]
-            self.held_persons -= size
-            self.flows.move(self.env.now, self.hh.group[hh], DETAINED, TRAVELLING, size)
-            self.journeys.journey(hh, travel, crossing)
+            self.held_persons -= size[hh]
+            self.flows.move(now, group[hh], DETAINED, TRAVELLING, size[hh])
+        if len(aboard) < BATCH_MIN:  # one by one: cheaper than numpy for a few
+            for hh in aboard:
+                self.journeys.journey(hh, travel, crossing)
+            return
+        n, ids = len(aboard), np.array(aboard)
+        persons, groups = (
+            np.array([size[hh] for hh in aboard]),
+            np.array([group[hh] for hh in aboard]),
+        )
+        self.journeys.journeys(ids, np.full(n, travel), np.full(n, crossing), persons, groups)

@@ -1,9 +1,11 @@
 """A crossing: its stages in order, and the way households move from one to the next.
 
-Households move on from the callback of the event that ends their visit, so a crossing costs no
-process per household. Stages that serve in arrival order with no waiting limit (and feed no
-stage with one) are :class:`~simulation.engine.stages.fifo.FifoStage`; the others are event-driven
-:class:`~simulation.engine.stages.events.Stage`.
+Households move on from the handler of the event that ends their visit, so a crossing costs no
+process per household. The engines of its stages are chosen by
+:mod:`simulation.engine.stages.choice`: the event-by-event reference
+:class:`~simulation.engine.stages.events.Stage` (SimPy events), the same rules on the fast
+:class:`~simulation.engine.stages.loop.LoopStage` (events in an :class:`EventLoop`), and
+:class:`~simulation.engine.stages.fifo.FifoStage` for the FIFO tail.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ from functools import partial
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import Event
 
 from simulation.engine.records import RENEGED
-from simulation.engine.stages.events import INF, Stage
+from simulation.engine.stages.events import Stage
 from simulation.engine.stages.fifo import FifoStage
+from simulation.engine.stages.loop import LoopStage
+
+AnyStage = Stage | LoopStage | FifoStage
 
 
 class Crossing:
     """A crossing's stages in order, passed by each household one after the other.
 
-    The *FIFO tail* (the stages from the last event-driven
-    :class:`Stage` on, all :class:`FifoStage`) reacts to nothing and nothing reacts to it: its
+    The *FIFO tail* (the stages after the last event-driven :class:`Stage` or
+    :class:`LoopStage`, all :class:`FifoStage`) reacts to nothing and nothing reacts to it: its
     arrivals are kept in time order and served by the recursion when the run ends
     (:meth:`close_books`), with no event at all. When every stage is a FifoStage
     (``deferred``), sources may hand over households that will arrive later
@@ -37,7 +42,7 @@ class Crossing:
     def __init__(
         self,
         env: simpy.Environment,
-        stages: Sequence[Stage | FifoStage],
+        stages: Sequence[AnyStage],
         on_exit: Callable[[int, float], None],
         on_exits: Callable[[np.ndarray, np.ndarray], None],
     ) -> None:
@@ -48,15 +53,19 @@ class Crossing:
         self._last = len(self.stages) - 1
         # the stages by engine, typed (the only place that asks which engine a stage has)
         self._driven = {k: s for k, s in enumerate(self.stages) if isinstance(s, Stage)}
+        self._looped = {k: s for k, s in enumerate(self.stages) if isinstance(s, LoopStage)}
         self._fifo = {k: s for k, s in enumerate(self.stages) if isinstance(s, FifoStage)}
-        self._tail = max(self._driven, default=-1) + 1
+        self._tail = max([*self._driven, *self._looped], default=-1) + 1
+        assert all(k >= self._tail for k in self._fifo), "a FifoStage serves only the tail"
+        assert not (self._driven and self._looped), "one event engine per crossing"
         self.deferred = self._tail == 0
         # arrivals kept for the FIFO tail: (hours, household) buffers per stage
         self._pending = [(array("d"), array("q")) for _ in self.stages]
         self._join: list[Callable[[int, bool], None]] = []  # filled below; finishers use it
         self._served = [self._finisher(k) for k in range(len(self.stages))]
-        self._moved = [partial(self._after_fifo, k) for k in range(len(self.stages))]
         self._join.extend(self._joiner(k) for k in range(len(self.stages)))
+        for k in self._looped:
+            self._connect(k)
 
     def enter(self, hh: int, first: int = 0, reserved: bool = False) -> None:
         """Household ``hh`` joins stage ``first`` now (``reserved``: its place is held)."""
@@ -77,7 +86,11 @@ class Crossing:
     def gave_up(self, hh: int, arrived: float, leaves: float) -> None:
         """Household ``hh``, arriving at ``arrived`` while the crossing is closed, gives up
         at ``leaves`` (recorded at the first stage as a visit that reneged)."""
-        self.stages[0].log.add(hh, arrived, leaves, leaves, RENEGED, leaves)
+        first = self.stages[0]
+        if isinstance(first, LoopStage):
+            first.gave_up(hh, arrived, leaves)
+        else:
+            first.log.add(hh, arrived, leaves, leaves, RENEGED, leaves)
 
     def joiner(self, first: int = 0) -> Callable[[int, bool], None]:
         """``join(hh, reserved)``: :meth:`enter` at stage ``first``, for callers in a loop."""
@@ -85,6 +98,8 @@ class Crossing:
 
     def _joiner(self, k: int) -> Callable[[int, bool], None]:
         env = self.env
+        if k in self._looped:
+            return self._looped[k].arrive
         if k in self._driven:
             arrive, served = self._driven[k].arrive, self._served[k]
 
@@ -92,32 +107,13 @@ class Crossing:
                 arrive(hh, reserved).callbacks.append(served)
 
             return join_stage
-        if k >= self._tail:
-            at, who = self._pending[k][0].append, self._pending[k][1].append
+        at, who = self._pending[k][0].append, self._pending[k][1].append
 
-            def join_tail(hh: int, reserved: bool = False) -> None:
-                at(env._now)
-                who(hh)
+        def join_tail(hh: int, reserved: bool = False) -> None:
+            at(env._now)
+            who(hh)
 
-            return join_tail
-        fifo, moved = self._fifo[k].arrive, self._moved[k]
-
-        def join_fifo(hh: int, reserved: bool = False) -> None:
-            now = env._now
-            end = fifo(hh, now)
-            if end == INF:
-                return
-            # the arrival at the next stage, scheduled the way simpy.Timeout schedules itself
-            event = Event(env)
-            event._ok = True
-            event._value = hh
-            event.callbacks.append(moved)
-            env.schedule(event, NORMAL, end - now)
-
-        return join_fifo
-
-    def _after_fifo(self, k: int, event: Event) -> None:
-        self.enter(event._value, k + 1)
+        return join_tail
 
     def _finisher(self, k: int) -> Callable[[Event], None]:
         """The callback ending a visit to event-driven stage ``k``: free the server and move
@@ -160,11 +156,22 @@ class Crossing:
 
     @staticmethod
     def _never(event: Event) -> None:
-        raise AssertionError("a FifoStage schedules no service events")
+        raise AssertionError("only a Stage schedules SimPy service events")
 
     def _after_block(self, k: int, index: int, hh: int, _: Event) -> None:
         self._driven[k].release(index)
         self.enter(hh, k + 1, reserved=True)
+
+    def _connect(self, k: int) -> None:
+        """Tell :class:`LoopStage` ``k`` where its households go after their service."""
+        stage = self._looped[k]
+        if k == self._last:
+            stage.connect(None, on_exit=self._on_exit)
+            return
+        limited = self._looped.get(k + 1)
+        if limited is not None and limited.waiting_capacity is None:
+            limited = None
+        stage.connect(self._join[k + 1], limited)
 
     def _serve_tail(self, horizon: float) -> None:
         """Serve the FIFO tail's arrivals before ``horizon``, stage by stage in time order
@@ -179,7 +186,7 @@ class Crossing:
             # an event-driven run stops before arrivals at the horizon or later
             cut = int(np.searchsorted(times[order], horizon, side="left"))
             times, households = times[order][:cut], households[order][:cut]
-            ends = np.asarray(stage.serve(times.tolist(), households.tolist()))
+            ends = stage.serve(times, households)
             if k == self._last:
                 self._on_exits(households, ends)
             else:

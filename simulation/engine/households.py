@@ -1,7 +1,8 @@
 """The household registry: who each household is, where it stands, and its queue ranks.
 
 Households are numbered in the order they are added (the population first, then direct demand
-and backlogs as they appear). Attributes are plain Python lists, read by id on the hot path.
+and backlogs as they appear). Attributes are plain Python lists, read by id on the hot path; the
+status is a ``bytearray``, also read a day at a time through numpy (:meth:`at_home_mask`).
 The registry keeps every priority order's ranks current itself: adding households or deporting
 them updates the ranks, so no caller has to remember to.
 """
@@ -27,9 +28,9 @@ class Households:
         self.mode: list[int] = []
         self.crossing: list[int] = []
         self.vulnerable: list[bool] = []
-        self.status: list[int] = []  # HOME, GONE or ARRESTED
+        self.status = bytearray()  # HOME, GONE or ARRESTED
         self.at_home = dict.fromkeys(group_names, 0)
-        self._ranks: dict[tuple[str, ...], list[int]] = {}
+        self._ranks: dict[tuple[str, ...], bytearray] = {}  # 1 byte each: cache-friendly
 
     def __len__(self) -> int:
         return len(self.size)
@@ -50,7 +51,7 @@ class Households:
         self.mode.extend([mode] * n)
         self.crossing.extend(crossing.tolist())
         self.vulnerable.extend([False] * n if vulnerable is None else vulnerable.tolist())
-        self.status.extend([HOME if at_home else GONE] * n)
+        self.status.extend(bytes([HOME if at_home else GONE]) * n)
         if at_home:
             self.at_home[self.group_names[group]] += n
         for order, ranks in self._ranks.items():
@@ -63,6 +64,15 @@ class Households:
         for hh in households:
             self.status[hh] = status
             at_home[names[self.group[hh]]] -= 1
+
+    def at_home_mask(self, households: np.ndarray) -> np.ndarray:
+        """Which of ``households`` (ids) are still at home."""
+        return np.frombuffer(self.status, dtype=np.uint8)[households] == HOME
+
+    def leave_home_group(self, households: np.ndarray, group: int) -> None:
+        """:meth:`leave_home` (gone) for households of one group, vectorised."""
+        np.frombuffer(self.status, dtype=np.uint8)[households] = GONE
+        self.at_home[self.group_names[group]] -= len(households)
 
     def deport(self, households: list[int]) -> None:
         """These households now travel as deportees (their queue ranks follow)."""
@@ -81,11 +91,11 @@ class Households:
                 return i
         return len(order)
 
-    def ranks(self, order: tuple[str, ...]) -> list[int]:
+    def ranks(self, order: tuple[str, ...]) -> bytearray:
         """The queue rank of every household under a priority order (lower is served first):
-        a list the registry keeps current as households are added or deported."""
+        a sequence the registry keeps current as households are added or deported."""
         if order not in self._ranks:
-            self._ranks[order] = self._ranks_of(order, 0, len(self.size))
+            self._ranks[order] = bytearray(self._ranks_of(order, 0, len(self.size)))
         return self._ranks[order]
 
     def _ranks_of(self, order: tuple[str, ...], first: int, stop: int) -> list[int]:

@@ -19,11 +19,13 @@ from simulation.engine.crossing import Crossing
 from simulation.engine.households import Households
 from simulation.engine.records import AT_CROSSING, DIRECT, RETURNED, TRAVELLING, FlowLog
 from simulation.engine.sampling import Stream
+from simulation.engine.stages.loop import EventLoop
 from simulation.engine.streams import Streams
 from simulation.scenario.calendar import closure_intervals
 from simulation.scenario.schema import Scenario
 
 MAX_DIVERSIONS = 3
+BATCH_MIN = 32  # fewer journeys at once are sent one by one (cheaper than numpy)
 
 
 class Journeys:
@@ -37,8 +39,12 @@ class Journeys:
         households: Households,
         flows: FlowLog,
         crossings: dict[str, Crossing],
+        loop: EventLoop | None = None,
     ) -> None:
         self.env = env
+        self.loop = loop
+        # a batched arrival's handler where it does not divert: join the first stage
+        self._first = [crossings[c].joiner() for c in scenario.crossings]
         self.hh = households
         self.flows = flows
         self.crossings = crossings
@@ -63,8 +69,63 @@ class Journeys:
                 self._reached(hh, at)
                 target.enter_at(hh, at)
             return
+        if self.loop is not None:  # the same arrival, as a loop event
+            self.loop.at(at, self._arrive_at, hh, crossing)
+            return
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
+
+    def journeys(
+        self,
+        households: np.ndarray,
+        delays: np.ndarray,
+        crossings: np.ndarray,
+        persons: np.ndarray,
+        groups: np.ndarray,
+    ) -> None:
+        """:meth:`journey` for many households (of ``persons`` each, of ``groups``), in order.
+
+        On the fast path the arrivals are one sorted batch of loop events (their ids drawn
+        now, in this order, as the reference draws them) and the flows at arrival are
+        recorded now; households bound for an all-FIFO crossing are handed over now.
+        """
+        if self.loop is None or len(households) < BATCH_MIN:
+            for hh, delay, c in zip(
+                households.tolist(), delays.tolist(), crossings.tolist(), strict=True
+            ):
+                self.journey(hh, delay, c)
+            return
+        at = self.env._now + delays  # elementwise, the same sums as journey's
+        arrived = at < self.horizon
+        self.flows.move_all(at[arrived], groups[arrived], TRAVELLING, AT_CROSSING, persons[arrived])
+        code, deferred = self._arrival_codes(crossings, at)
+        for c in np.unique(crossings[deferred & arrived]).tolist():
+            mine = deferred & arrived & (crossings == c)
+            self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
+        events = ~deferred
+        code = code[events]
+        handlers = [self._first[c] if c >= 0 else self._divert_later for c in code.tolist()]
+        # joiners take (hh, reserved=0); _divert_later takes (hh, code)
+        self.loop.batch(at[events], handlers, households[events], np.minimum(code, 0))
+
+    def _arrival_codes(self, crossings: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For arrivals at ``crossings`` at ``at``: the code :meth:`_arrival` takes (the
+        crossing, or ``-1 - crossing`` when the household will divert from it), and whether
+        the crossing takes the household ahead of time (all-FIFO and not diverting)."""
+        diverts = np.zeros(len(at), dtype=bool)
+        for c, patience in enumerate(self._patience):
+            if patience is None:
+                continue
+            here = crossings == c
+            for start, end in self.closures[self.names[c]]:
+                diverts |= here & (start <= at) & (at < end) & (end - at > patience)
+        code = np.where(diverts, -1 - crossings, crossings)
+        fifo = np.array([self.crossings[n].deferred for n in self.names])[crossings]
+        return code, fifo & ~diverts
+
+    def _divert_later(self, hh: int, code: int) -> None:
+        """A batched household reaches a closed crossing (``code`` = -1 - crossing)."""
+        self.env.process(self._divert(hh, -1 - code))
 
     def arrive_now(self, hh: int, crossing: int) -> None:
         """Household ``hh`` (direct demand) turns up at ``crossing`` now."""
@@ -75,6 +136,9 @@ class Journeys:
 
     def _arrive(self, event: simpy.Event) -> None:
         hh, crossing = event._value
+        self._arrive_at(hh, crossing)
+
+    def _arrive_at(self, hh: int, crossing: int) -> None:
         self._reached(hh, self.env._now)
         self.arrive_now(hh, crossing)
 

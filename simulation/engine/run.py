@@ -29,6 +29,7 @@ from simulation.engine.sources import (
     voluntary_departures,
 )
 from simulation.engine.stages.choice import build_stages
+from simulation.engine.stages.loop import EventLoop
 from simulation.engine.streams import Streams
 from simulation.scenario.schema import Scenario
 
@@ -38,10 +39,11 @@ DRAW_STREAMS = ("households", "departures")  # a group's two streams, in draw_gr
 def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
     """Run one replication to the end of the calendar and return its raw records.
 
-    ``lookahead=False`` serves every stage with the event-by-event engine; the sample path is
-    the same (tests compare the two), only slower.
+    ``lookahead=False`` serves every stage with SimPy events, one per visit (the reference);
+    the sample path is the same (tests compare the two), only slower.
     """
     env, streams, flows = simpy.Environment(), Streams(seed), FlowLog()
+    loop = EventLoop(env) if lookahead else None
     households = Households(scenario.group_names)
     draws = {
         g: draw_group(
@@ -57,13 +59,13 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
     crossings = {
         name: Crossing(
             env,
-            build_stages(env, scenario, name, households, presets, streams, lookahead),
+            build_stages(env, scenario, name, households, presets, streams, loop),
             exit_recorder(households, flows, ci),
             exits_recorder(households, flows, ci, scenario.horizon_hours),
         )
         for ci, name in enumerate(scenario.crossings)
     }
-    journeys = Journeys(env, scenario, streams, households, flows, crossings)
+    journeys = Journeys(env, scenario, streams, households, flows, crossings, loop)
     initial = {g: {IN_PAKISTAN: p.persons} for g, p in scenario.populations.items()}
     start_backlogs(scenario, streams, households, population, initial, crossings)
     for g, draw in draws.items():
@@ -79,7 +81,10 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
     if scenario.crackdown is not None:
         Crackdown(env, scenario, streams, households, flows, journeys, population).start()
     with _quiet_gc():
-        env.run(until=scenario.horizon_hours)
+        if loop is None:
+            env.run(until=scenario.horizon_hours)
+        else:
+            loop.run(until=scenario.horizon_hours)
         for crossing in crossings.values():
             crossing.close_books(scenario.horizon_hours)  # serves the FIFO tails
     return _collect(scenario, seed, env, households, crossings, flows, initial, journeys)

@@ -68,6 +68,14 @@ class Stream:
         self._i = i + 1
         return value
 
+    def take(self, n: int) -> list[float]:
+        """The next ``n`` draws (the same draws, in order, as ``n`` calls)."""
+        i, buffer = self._i, self._buffer
+        if i + n <= len(buffer):
+            self._i = i + n
+            return buffer[i : i + n]
+        return [self() for _ in range(n)]
+
     def total(self, n: int) -> float:
         """Sum of ``n`` independent draws (the same draws, in order, as ``n`` calls)."""
         i, buffer = self._i, self._buffer

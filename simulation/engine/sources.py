@@ -42,18 +42,17 @@ def voluntary_departures(
             yield env.timeout(24.0 * day - env.now)
         leaving = order[begin:end]
         begin = end
-        status = households.status
-        home = np.asarray([k for k in leaving.tolist() if status[first_id + k] == HOME], dtype=int)
+        home = leaving[households.at_home_mask(first_id + leaving)]
         if len(home) == 0:
             continue
-        ids = (first_id + home).tolist()
-        households.leave_home(ids)
-        depart = draw.depart_hours[home]
-        group = households.group[ids[0]]
-        flows.move_all(depart, np.full(len(ids), group), IN_PAKISTAN, TRAVELLING, draw.sizes[home])
-        delays = (depart - env.now + draw.travel_hours[home]).tolist()
-        for hh, delay in zip(ids, delays, strict=True):
-            journeys.journey(hh, delay, households.crossing[hh])
+        ids = first_id + home
+        group = households.group[int(ids[0])]
+        households.leave_home_group(ids, group)
+        depart, persons = draw.depart_hours[home], draw.sizes[home]
+        groups = np.full(len(ids), group)
+        flows.move_all(depart, groups, IN_PAKISTAN, TRAVELLING, persons)
+        delays = depart - env.now + draw.travel_hours[home]
+        journeys.journeys(ids, delays, draw.crossing[home], persons, groups)
 
 
 def demand_stream_name(scenario: Scenario, index: int) -> tuple[str, ...]:

@@ -1,17 +1,25 @@
 """The one place that chooses a stage's engine, and the invariants that make the choice exact.
 
-Two engines serve a stage, with the same rules (servers that change at dated breakpoints, the
-``TIME_EPS`` rule near a change, service times drawn up front or from the stage's stream):
+Three engines serve a stage, all with the same rules (servers that change at dated breakpoints,
+the ``TIME_EPS`` rule near a change, service times drawn up front or from the stage's stream in
+the order services start):
 
-- :class:`~simulation.engine.stages.fifo.FifoStage` fixes each household's start the moment it
-  arrives (the Kiefer-Wolfowitz recursion). That is exact only when the start depends on
-  nothing that happens later: the stage serves in arrival order (no ``priority``), has no
-  waiting limit (nothing can be turned back or held), and the next stage has no waiting limit
-  either (a household never waits at its server for room downstream).
-- :class:`~simulation.engine.stages.events.Stage` serves every other stage event by event.
+- :class:`~simulation.engine.stages.events.Stage` serves a stage event by event with SimPy
+  events: the reference. ``lookahead=False`` serves every stage with it.
+- :class:`~simulation.engine.stages.loop.LoopStage` serves it event by event too, with the same
+  events in the same order: they are plain tuples in an
+  :class:`~simulation.engine.stages.loop.EventLoop` heap, keyed like SimPy's queue (time,
+  priority, event id), each id drawn from SimPy's own counter at the moment the reference
+  schedules its event, and merged with SimPy's queue by that key. Exact by construction, ties
+  included. It serves every stage ahead of the FIFO tail.
+- :class:`~simulation.engine.stages.fifo.FifoStage` fixes each household's start when the run
+  ends (the Kiefer-Wolfowitz recursion). That is exact for the *FIFO tail*: the stages after
+  the last one needing events, when each serves in arrival order (no ``priority``) with no
+  waiting limit and feeds no stage with one. Such a stage reacts to nothing but its
+  arrivals and nothing reacts to it: a household's start depends only on the households that
+  arrived before it, and the arrivals keep the order in which the reference processes them.
 
-``lookahead=False`` serves every stage event by event: the reference path. The tests require
-both paths to record the same visits, flows and exits.
+The tests require every path to record the same visits, flows and exits as the reference.
 """
 
 from __future__ import annotations
@@ -23,15 +31,18 @@ from simulation.engine.presets import ServicePresets
 from simulation.engine.sampling import ServiceClock
 from simulation.engine.stages.events import Stage
 from simulation.engine.stages.fifo import FifoStage
+from simulation.engine.stages.loop import EventLoop, LoopStage
 from simulation.engine.streams import Streams
 from simulation.scenario.calendar import capacity_breakpoints
 from simulation.scenario.schema import Scenario
 from simulation.scenario.schema import Stage as StageSpec
 
+Engine = type[Stage] | type[LoopStage] | type[FifoStage]
+
 
 def first_come_no_blocking(stages: list[StageSpec], k: int) -> bool:
     """Does stage ``k`` serve in arrival order with no waiting limit, and can its households
-    always move on (the next stage has no waiting limit)? Then a FifoStage serves it."""
+    always move on (the next stage has no waiting limit)?"""
     spec = stages[k]
     last = k + 1 == len(stages)
     return (
@@ -41,15 +52,22 @@ def first_come_no_blocking(stages: list[StageSpec], k: int) -> bool:
     )
 
 
-def stage_engines(
-    scenario: Scenario, crossing: str, lookahead: bool = True
-) -> list[type[Stage] | type[FifoStage]]:
+def fifo_tail(stages: list[StageSpec]) -> int:
+    """Where the FIFO tail starts: the first stage from which every stage is
+    :func:`first_come_no_blocking` (``len(stages)`` when the last one is not)."""
+    tail = len(stages)
+    while tail > 0 and first_come_no_blocking(stages, tail - 1):
+        tail -= 1
+    return tail
+
+
+def stage_engines(scenario: Scenario, crossing: str, lookahead: bool = True) -> list[Engine]:
     """The engine class serving each stage of ``crossing``, in order."""
     specs = list(scenario.crossings[crossing].stages.values())
-    return [
-        FifoStage if lookahead and first_come_no_blocking(specs, k) else Stage
-        for k in range(len(specs))
-    ]
+    if not lookahead:
+        return [Stage] * len(specs)
+    tail = fifo_tail(specs)
+    return [LoopStage if k < tail else FifoStage for k in range(len(specs))]
 
 
 def build_stages(
@@ -59,12 +77,13 @@ def build_stages(
     households: Households,
     presets: ServicePresets,
     streams: Streams,
-    lookahead: bool = True,
-) -> list[Stage | FifoStage]:
-    """The stages of ``crossing`` in order, each served by the engine chosen for it."""
+    loop: EventLoop | None = None,
+) -> list[Stage | LoopStage | FifoStage]:
+    """The stages of ``crossing`` in order, each served by the engine chosen for it: the
+    reference engines without ``loop``, the fast ones with it."""
     specs = scenario.crossings[crossing].stages.items()
-    engines = stage_engines(scenario, crossing, lookahead)
-    built: list[Stage | FifoStage] = []
+    engines = stage_engines(scenario, crossing, lookahead=loop is not None)
+    built: list[Stage | LoopStage | FifoStage] = []
     for k, ((name, spec), engine) in enumerate(zip(specs, engines, strict=True)):
         service = spec.service_minutes
         clock = ServiceClock(
@@ -77,5 +96,9 @@ def build_stages(
             continue
         rank = households.ranks(tuple(spec.priority)) if spec.priority else None
         waiting = spec.waiting_capacity_households
-        built.append(Stage(env, clock, capacity, households.size, rank, waiting, preset))
+        if loop is None:
+            built.append(Stage(env, clock, capacity, households.size, rank, waiting, preset))
+        else:
+            args = (clock, capacity, households.size, rank, waiting, preset)
+            built.append(LoopStage(env, loop, *args))
     return built

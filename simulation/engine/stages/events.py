@@ -49,7 +49,7 @@ class Stage:
         clock: ServiceClock,
         capacity: Sequence[tuple[float, int]],
         sizes: list[int],
-        rank: list[int] | None = None,
+        rank: Sequence[int] | None = None,
         waiting_capacity: int | None = None,
         preset_hours: array | None = None,
     ) -> None:

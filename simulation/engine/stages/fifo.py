@@ -1,20 +1,19 @@
-"""A FIFO stage whose starts are computed when households arrive (Kiefer-Wolfowitz).
+"""The FIFO tail's stage: starts computed in one pass when the run ends (Kiefer-Wolfowitz).
 
 When a stage serves in arrival order, has no limit on its waiting area and never holds a
 household at its server (the next stage has no waiting limit either), a household's start time
-is fixed the moment it arrives: it is the first time, no earlier than its arrival and the start
-of the household ahead of it, at which fewer households are in service than the stage has
-servers. That is the Kiefer-Wolfowitz recursion over a heap of service end times, extended to
-server counts that change at dated breakpoints (opening hours, closures, staffing).
+depends only on the households that arrived before it: it is the first time, no earlier than its
+arrival and the start of the household ahead of it, at which fewer households are in service
+than the stage has servers. That is the Kiefer-Wolfowitz recursion over a heap of service end
+times, extended to server counts that change at dated breakpoints (opening hours, closures,
+staffing).
 
-Such a stage needs no SimPy event of its own: the crossing schedules one event, the arrival at
-the next stage, at the computed end of service; at the end of a crossing (its *FIFO tail*) not
-even that, as the arrivals are kept and served in one pass when the run ends
-(:class:`simulation.engine.crossing.Crossing`). The rules are those of
+Such a stage at the end of a crossing (its *FIFO tail*, see
+:class:`simulation.engine.crossing.Crossing`) needs no event at all: its arrivals are kept and
+served in one pass when the run ends. The rules are those of
 :class:`simulation.engine.stages.events.Stage` (which serves priority queues and finite waiting
-areas),
-including its ``TIME_EPS`` rule near capacity changes; tests check that both give the same
-sample path.
+areas), including its ``TIME_EPS`` rule near capacity changes; tests check that both give the
+same sample path.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from heapq import heappop, heappush, heapreplace
+
+import numpy as np
 
 from simulation.engine.records import SERVED, UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
@@ -56,69 +57,71 @@ class FifoStage:
         self._ends: list[float] = []  # heap: service ends of households taken by a server
         self._last_start = 0.0  # hours: households start in arrival order
 
-    def arrive(self, hh: int, now: float) -> float:
-        """Take household ``hh`` arriving at ``now``; return when its service ends (hours).
-
-        Arrivals must come in time order. The end is inf when no server ever takes it.
-        """
-        return self.serve([now], [hh])[0]
-
-    def serve(self, times: Sequence[float], households: Sequence[int]) -> list[float]:
-        """Take ``households`` arriving at ``times`` (hours, in time order and after any taken
-        before); return when each one's service ends (inf if no server ever takes it)."""
-        ends, preset = self._ends, self._preset
-        drawn = len(preset)
-        starts: list[float] = []
-        out: list[float] = []
-        never: list[int] = []  # positions of households no server ever takes
-        last_start = self._last_start
-        for i, (now, hh) in enumerate(zip(times, households, strict=True)):
+    def serve(self, times: np.ndarray, households: np.ndarray) -> np.ndarray:
+        """Take ``households`` arriving at ``times`` (hours, in time order); return when each
+        one's service ends (inf if no server ever takes it)."""
+        hours = self._hours(households)
+        ends: list[float] = self._ends
+        starts, out = array("d"), array("d")
+        add_start, add_end = starts.append, out.append
+        last_start, servers, upcoming = self._last_start, self._segment_servers, self._upcoming
+        for now, service in zip(times.tolist(), hours.tolist(), strict=True):
             t = now if now > last_start else last_start
-            busy, servers = len(ends), self._segment_servers
+            busy = len(ends)
             # the plain recursion while no capacity change is near; else the general search
             replace = busy == servers > 0
             start = t if not replace or ends[0] <= t else ends[0]
-            if (busy >= servers and not replace) or self._upcoming - start <= TIME_EPS:
+            if (busy >= servers and not replace) or upcoming - start <= TIME_EPS:
                 replace = False
                 start = self._first_free(t)
-                if start == INF:
-                    never.append(i)
-                    starts.append(INF)
-                    out.append(INF)
-                    continue
+                servers, upcoming = self._segment_servers, self._upcoming
+                if start == INF:  # no server ever takes it, nor anyone after it
+                    break
             last_start = start
-            hours = preset[hh] if hh < drawn else NAN
-            if hours != hours:  # not drawn up front (diverted, backlog): draw now
-                hours = self._clock.hours(self._sizes[hh])
-            end = start + hours
+            end = start + service
             if replace:  # ends[0] is free by ``start``: that server takes this household
                 heapreplace(ends, end)
             else:
                 heappush(ends, end)
-            starts.append(start)
-            out.append(end)
+            add_start(start)
+            add_end(end)
         self._last_start = last_start
+        never = len(times) - len(starts)
+        starts.extend(array("d", [INF]) * never)
+        out.extend(array("d", [INF]) * never)
         self._record(times, households, starts, out, never)
-        return out
+        return np.frombuffer(out, dtype=np.float64) if len(out) else np.zeros(0)
+
+    def _hours(self, households: np.ndarray) -> np.ndarray:
+        """Each household's service hours: drawn up front, else drawn now from the stage's
+        stream in arrival order (the order services start)."""
+        preset = np.frombuffer(self._preset, dtype=np.float64) if len(self._preset) else None
+        hours = np.full(len(households), NAN)
+        if preset is not None:
+            known = households < len(preset)
+            hours[known] = preset[households[known]]
+        for i in np.flatnonzero(np.isnan(hours)).tolist():
+            hours[i] = self._clock.hours(self._sizes[int(households[i])])
+        return hours
 
     def _record(
         self,
-        times: Sequence[float],
-        households: Sequence[int],
-        starts: list[float],
-        ends: list[float],
-        never: list[int],
+        times: np.ndarray,
+        households: np.ndarray,
+        starts: array,
+        ends: array,
+        never: int,
     ) -> None:
         """Append the visits to the log in one go (the server is freed at the end)."""
-        log, first = self.log, len(self.log)
-        log.hh.extend(households)
-        log.arrive.extend(times)
+        log, n = self.log, len(times)
+        log.hh.frombytes(np.ascontiguousarray(households, dtype=np.int64).tobytes())
+        log.arrive.frombytes(np.ascontiguousarray(times, dtype=np.float64).tobytes())
         log.start.extend(starts)
         log.end.extend(ends)
         log.leave.extend(ends)
-        log.kind.extend(array("b", [SERVED]) * len(starts))
-        for i in never:
-            log.kind[first + i] = UNSERVED
+        kind = np.full(n, SERVED, dtype=np.int8)
+        kind[n - never :] = UNSERVED
+        log.kind.frombytes(kind.tobytes())
 
     def _first_free(self, t: float) -> float:
         """The first time from ``t`` on at which a server is free to start (inf if never)."""
