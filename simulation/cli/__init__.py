@@ -122,20 +122,26 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    from simulation.cli import experiments, report, run, score
+COMMANDS = {  # command -> (module of simulation.cli, function): imported when it runs
+    "run": ("run", "run"),
+    "validate": ("run", "validate"),
+    "compare": ("experiments", "compare_command"),
+    "sweep": ("experiments", "sweep_command"),
+    "size": ("experiments", "size_command"),
+    "report": ("report", "report_command"),
+    "score": ("score", "score_command"),
+}
 
-    commands = {
-        "run": run.run,
-        "validate": run.validate,
-        "compare": experiments.compare_command,
-        "sweep": experiments.sweep_command,
-        "size": experiments.size_command,
-        "schema": _schema,
-        "report": report.report_command,
-        "score": score.score_command,
-    }
-    return commands[args.command](args)
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        return _schema(args)
+    from importlib import import_module
+
+    module, function = COMMANDS[args.command]
+    command = getattr(import_module(f"simulation.cli.{module}"), function)
+    status: int = command(args)
+    return status
 
 
 def _bad_input() -> tuple[type[Exception], ...]:
