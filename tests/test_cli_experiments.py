@@ -62,6 +62,7 @@ def test_size_answers_and_writes_its_evidence(
     printed = capsys.readouterr().out
     assert "Answer: 8 servers at gate.desk." in printed
     evidence = pd.read_csv(out / "sizing.csv")
+    assert (out / "plots" / "sizing.png").stat().st_size > 1000
     assert evidence["meets_target"].tolist()[-1] and 8 in evidence["servers"].tolist()
 
 

@@ -128,7 +128,8 @@ def size_command(args: argparse.Namespace) -> int:
         result = size(scenario, crossing, stage, target, args.probability, replications, seed,
                       args.max, args.scale, runner, not args.quiet)  # fmt: skip
     _print_sizing(result, args.stage)
-    if not _write_tables(out, {"sizing": result.evidence}, result.manifest, None):
+    figures = _sizing_figure(result)
+    if not _write_tables(out, {"sizing": result.evidence}, result.manifest, figures):
         return EXIT_WRITE_FAILED
     print(f"wrote {out}/")
     return 0 if result.servers is not None else EXIT_TARGET_NOT_MET
@@ -149,6 +150,19 @@ def _print_sizing(result: Any, stage: str) -> None:
         print(f"The target is not met with up to {most} servers at {stage} (raise --max?).")
     else:
         print(f"Answer: {result.servers} servers at {stage}.")
+
+
+def _sizing_figure(result: Any) -> dict[str, Any]:
+    """The evidence per server count against the target (and the required share)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simulation.plots import plot_sizing
+
+    target = result.target
+    figure = plot_sizing(result.evidence, target.value, probability=result.probability,
+                         outcome=target.outcome)  # fmt: skip
+    return {"sizing": figure}
 
 
 def _difference_figure(differences: pd.DataFrame) -> dict[str, Any] | None:
