@@ -73,14 +73,18 @@ crossings:
 """
 
 
-@pytest.mark.parametrize("seed", range(30))
+# the FIFO hand-off events of the previous fast path (commit 54cc1da) broke ties in 7 of the
+# first 330: seeds 45, 64, 132, 162, 184, 248 and 276
+QUICK_TIES = [*range(20), 45, 64, 132, 162]
+
+
+@pytest.mark.parametrize("seed", QUICK_TIES)
 def test_tied_events_same_path_on_both_engines(seed: int) -> None:
-    # the FIFO hand-off events of the previous fast path failed 6 of the first 300 of these
     assert_same_path(parse_scenario(tie_scenario(seed), "ties.yaml"), seed=seed)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(30, 330))
+@pytest.mark.parametrize("seed", sorted(set(range(330)) - set(QUICK_TIES)))
 def test_many_tied_event_scenarios_same_path(seed: int) -> None:
     assert_same_path(parse_scenario(tie_scenario(seed), "ties.yaml"), seed=seed)
 

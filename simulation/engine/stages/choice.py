@@ -90,7 +90,7 @@ def build_stages(
             service.per_household, service.per_person, streams.rng("service", crossing, name)
         )
         capacity = capacity_breakpoints(scenario, crossing, name)
-        preset = presets.hours[crossing][k]
+        preset = presets.column(crossing, k)
         if engine is FifoStage:
             built.append(FifoStage(clock, capacity, households.size, preset))
             continue

@@ -19,6 +19,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event
 
+from simulation.engine.presets import PresetColumn
 from simulation.engine.records import UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
 from simulation.scenario.calendar import TIME_EPS
@@ -39,7 +40,7 @@ class Stage:
     """One processing stage: a pool of servers, a FIFO or priority queue, a waiting area.
 
     ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``rank`` gives each
-    household's priority (lower first) when the stage has a priority order; ``preset_hours``
+    household's priority (lower first) when the stage has a priority order; ``preset``
     holds service times drawn up front by household id (NaN where none was drawn).
     """
 
@@ -51,13 +52,14 @@ class Stage:
         sizes: list[int],
         rank: Sequence[int] | None = None,
         waiting_capacity: int | None = None,
-        preset_hours: array | None = None,
+        preset: PresetColumn | None = None,
     ) -> None:
         self.env = env
         self.log = StageLog()
         self._add = self.log.served_adder()
         self._clock = clock
-        self._preset = preset_hours if preset_hours is not None else array("d")
+        table = preset or PresetColumn(array("d"), 1, 0)
+        self._table, self._stride, self._column = table.table, table.stride, table.column
         self._sizes = sizes
         self._rank = rank
         self.waiting_capacity = waiting_capacity
@@ -138,8 +140,8 @@ class Stage:
     def _begin(self, arrived: float, hh: int, done: Service) -> None:
         self.busy += 1
         now = self.env._now
-        preset = self._preset
-        hours = preset[hh] if hh < len(preset) else NAN
+        i, table = hh * self._stride + self._column, self._table
+        hours = table[i] if i < len(table) else NAN
         if hours != hours:  # not drawn up front (direct demand, diverted): draw now
             hours = self._clock.hours(self._sizes[hh])
         # schedule the end of service the way simpy.Timeout schedules itself (once per visit)

@@ -24,6 +24,7 @@ from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
+from simulation.engine.presets import PresetColumn
 from simulation.engine.records import SERVED, UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
 from simulation.scenario.calendar import TIME_EPS
@@ -35,7 +36,7 @@ NAN = float("nan")
 class FifoStage:
     """A first-come-first-served stage with unlimited waiting room and no blocking.
 
-    ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``preset_hours``
+    ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``preset``
     holds service times drawn up front by household id (NaN where none was drawn).
     """
 
@@ -44,11 +45,11 @@ class FifoStage:
         clock: ServiceClock,
         capacity: Sequence[tuple[float, int]],
         sizes: list[int],
-        preset_hours: array | None = None,
+        preset: PresetColumn | None = None,
     ) -> None:
         self.log = StageLog()
         self._clock = clock
-        self._preset = preset_hours if preset_hours is not None else array("d")
+        self._preset = preset or PresetColumn(array("d"), 1, 0)
         self._sizes = sizes
         self._times = [t for t, _ in capacity] + [INF]
         self._servers = [s for _, s in capacity] + [capacity[-1][1]]
@@ -95,11 +96,7 @@ class FifoStage:
     def _hours(self, households: np.ndarray) -> np.ndarray:
         """Each household's service hours: drawn up front, else drawn now from the stage's
         stream in arrival order (the order services start)."""
-        preset = np.frombuffer(self._preset, dtype=np.float64) if len(self._preset) else None
-        hours = np.full(len(households), NAN)
-        if preset is not None:
-            known = households < len(preset)
-            hours[known] = preset[households[known]]
+        hours = self._preset.gather(households)
         for i in np.flatnonzero(np.isnan(hours)).tolist():
             hours[i] = self._clock.hours(self._sizes[int(households[i])])
         return hours

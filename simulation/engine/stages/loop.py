@@ -30,6 +30,7 @@ import simpy
 from simpy.core import StopSimulation
 from simpy.events import NORMAL, URGENT, Event
 
+from simulation.engine.presets import PresetColumn
 from simulation.engine.records import RENEGED, SERVED, UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
 from simulation.scenario.calendar import TIME_EPS
@@ -108,7 +109,7 @@ class LoopStage:
     """One processing stage served through an :class:`EventLoop`.
 
     ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``rank`` gives each
-    household's priority (lower first) when the stage has a priority order; ``preset_hours``
+    household's priority (lower first) when the stage has a priority order; ``preset``
     holds service times drawn up front by household id (NaN where none was drawn). The crossing
     says where households go after their service (:meth:`connect`).
 
@@ -128,7 +129,7 @@ class LoopStage:
         sizes: list[int],
         rank: Sequence[int] | None = None,
         waiting_capacity: int | None = None,
-        preset_hours: array | None = None,
+        preset: PresetColumn | None = None,
     ) -> None:
         self.env, self._heap, self._ids = env, loop.heap, loop.ids
         self._visits = bytearray()  # VISIT records
@@ -136,7 +137,8 @@ class LoopStage:
         self._other: dict[int, tuple[int, float]] = {}  # visit -> (kind, leave), not SERVED
         self.log = StageLog()  # written by close_books
         self._clock = clock
-        self._preset = preset_hours if preset_hours is not None else array("d")
+        table = preset or PresetColumn(array("d"), 1, 0)
+        self._table, self._stride, self._column = table.table, table.stride, table.column
         self._sizes = sizes
         self._rank = rank
         self.waiting_capacity = waiting_capacity
@@ -201,8 +203,8 @@ class LoopStage:
             (self.busy < self.servers and self._next_time - now > TIME_EPS) or self._free()
         ):  # the first test is _free()'s common case, inlined; _free() decides near a change
             self.busy += 1  # _begin(now, hh), inlined: this runs once per visit
-            preset = self._preset
-            hours = preset[hh] if hh < len(preset) else NAN
+            i, table = hh * self._stride + self._column, self._table
+            hours = table[i] if i < len(table) else NAN
             if hours != hours:  # not drawn up front (direct demand, diverted): draw now
                 hours = self._clock.hours(self._sizes[hh])
             end = now + hours
@@ -219,8 +221,8 @@ class LoopStage:
         """A server takes household ``hh`` now: record the visit, schedule its end."""
         self.busy += 1
         now = self.env._now
-        preset = self._preset
-        hours = preset[hh] if hh < len(preset) else NAN
+        i, table = hh * self._stride + self._column, self._table
+        hours = table[i] if i < len(table) else NAN
         if hours != hours:  # not drawn up front (direct demand, diverted): draw now
             hours = self._clock.hours(self._sizes[hh])
         end = now + hours  # what SimPy's schedule(event, NORMAL, hours) adds
