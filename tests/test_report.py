@@ -404,3 +404,23 @@ def test_run_with_report_writes_it_listed_in_the_manifest(tmp_path: Path) -> Non
     assert main(args) == 0
     assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]
     assert "<html" in (out / "report.html").read_text()[:500].lower()
+
+
+def test_a_score_folder_shows_simulated_against_observed(tmp_path: Path) -> None:
+    from simulation.cli import main
+    from tests.conftest import ROOT
+
+    observed = tmp_path / "obs.csv"
+    header = ("date_start,date_end,crossing,population_group,metric,value,unit,source_title,"
+              "source_url,notes\n")  # fmt: skip
+    observed.write_text(header + "2025-01-02,2025-01-04,all_Pakistan,all,returns_total,1000,"
+                        "persons,A <b>test</b> source,https://example.org,series=UN; "
+                        "source_type=un\n")  # fmt: skip
+    out = tmp_path / "s"
+    mmc = str(ROOT / "scenarios" / "textbook_mmc.yaml")
+    args = ["score", mmc, "--observed", str(observed), "-n", "2",
+            "--set", "calendar.end=2025-01-05", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    page = write_report(out).read_text()
+    assert "Fit to observed figures" in page and "mean ARD" in page
+    assert page.count("data:image/png;base64,") >= 1

@@ -15,6 +15,7 @@ from simulation.report.headline import headline_section
 from simulation.report.html import Html, page
 from simulation.report.provenance import provenance_section
 from simulation.report.scenario import scenario_section
+from simulation.report.score import score_section
 from simulation.report.sweep import sweep_section
 
 Section = Callable[[Folder], Html | None]
@@ -23,11 +24,13 @@ SECTIONS: tuple[Section, ...] = (
     differences_section,
     sizing_section,
     sweep_section,
+    score_section,
     run_figures_section,
     scenario_section,
     provenance_section,
 )
-KINDS = {"run": "results", "compare": "comparison", "size": "sizing", "sweep": "sweep"}
+KINDS = {"run": "results", "compare": "comparison", "size": "sizing", "sweep": "sweep",
+         "score": "fit to observed figures"}  # fmt: skip
 
 
 def title(folder: Folder) -> str:
