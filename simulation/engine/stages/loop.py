@@ -315,6 +315,8 @@ class LoopStage:
             getattr(log, name).frombytes(np.ascontiguousarray(rows[name]).tobytes())
         log.leave.frombytes(leave.tobytes())
         log.kind.frombytes(kind.tobytes())
+        del rows
+        self._visits = bytearray()  # the log holds the visits now: free the packed copy
 
 
 def _view(values: array, dtype: type) -> np.ndarray:
