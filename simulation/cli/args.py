@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_FAILED = 1
@@ -81,3 +83,20 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
         help="override any scenario value by its dotted key path; KEY+=VALUE appends to a "
         "list (repeatable)",
     )
+
+
+def written(out: Path, write: Callable[[], object], figures: dict[str, Any] | None) -> bool:
+    """Run ``write`` (which writes the folder ``out``); on an OSError print one line and return
+    False (older results stay whole). The figures are closed either way."""
+    try:
+        write()
+    except OSError as exc:
+        print(f"error: {out}: writing failed ({exc}); older results stay", file=sys.stderr)
+        return False
+    finally:
+        if figures:
+            import matplotlib.pyplot as plt
+
+            for figure in figures.values():
+                plt.close(figure)
+    return True

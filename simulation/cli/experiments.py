@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulation.cli.args import EXIT_WRITE_FAILED, UsageError
+from simulation.cli.args import EXIT_WRITE_FAILED, UsageError, written
 from simulation.cli.run import warn_shadowed
 from simulation.folders import check_destination, write_folder
 from simulation.scenario import load_scenario
@@ -197,15 +197,4 @@ def _write_tables(
             files.append(f"plots/{name}.png")
         return files
 
-    try:
-        write_folder(out, write, manifest)
-    except OSError as exc:
-        print(f"error: {out}: writing failed ({exc}); older results stay", file=sys.stderr)
-        return False
-    finally:
-        if figures:
-            import matplotlib.pyplot as plt
-
-            for figure in figures.values():
-                plt.close(figure)
-    return True
+    return written(out, lambda: write_folder(out, write, manifest), figures)

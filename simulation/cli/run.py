@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
+from simulation.cli.args import EXIT_BAD_INPUT, EXIT_WRITE_FAILED, written
 from simulation.folders import check_destination
 from simulation.scenario import (
     Scenario,
@@ -97,18 +97,8 @@ def _write(results: Results, out: Path, scenario: Scenario, fmt: str, plots: boo
         figures = standard_figures(results.daily_stage, results.returns, results.stocks,
                                    events=policy_events(scenario),
                                    who_waits=results.who_waits)  # fmt: skip
-    try:
-        write_results(results, out, scenario_to_yaml(scenario), fmt, figures)
-    except OSError as exc:
-        print(f"error: {out}: writing results failed ({exc}); older results stay", file=sys.stderr)
-        return False
-    finally:
-        if figures:
-            import matplotlib.pyplot as plt
-
-            for figure in figures.values():
-                plt.close(figure)
-    return True
+    yaml_text = scenario_to_yaml(scenario)
+    return written(out, lambda: write_results(results, out, yaml_text, fmt, figures), figures)
 
 
 def default_out(name: str, overrides: Sequence[str]) -> Path:
