@@ -85,3 +85,21 @@ def _periods(ax: Axes, compared: pd.DataFrame, daily: pd.DataFrame) -> None:
     middle = start + (pd.to_datetime(peaks["date_end"]) - start + ONE_DAY) / 2
     ax.plot(middle, peaks["observed"], "v", color="black", label="observed peak day")
     ax.plot(middle, peaks["simulated_mean"], "^", color="tab:orange", label="simulated peak day")
+
+
+def plot_evaluations(evaluations: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """A calibration's progress: the loss of each evaluation (``evaluation``, ``loss``
+    columns) and the best loss so far."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4))
+    else:
+        fig = ax.figure  # type: ignore[assignment]
+    ax.plot(evaluations["evaluation"], evaluations["loss"], "o", ms=4, color="grey",
+            label="loss of the evaluation")  # fmt: skip
+    ax.step(evaluations["evaluation"], evaluations["loss"].cummin(), where="post",
+            color="black", label="best so far")  # fmt: skip
+    ax.set_xlabel("evaluation")
+    ax.set_ylabel("loss (weighted mean ARD)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    return fig

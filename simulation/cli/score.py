@@ -170,6 +170,18 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def score_files(tmp: Path, fit: Any, figure: Any) -> list[str]:
+    """Write score.csv, skipped.csv and ``figure`` as plots/score.png into ``tmp`` (a folder
+    being written); return their paths (``calibrate`` writes its fitted score the same way)."""
+    fit.table.to_csv(tmp / "score.csv", index=False)
+    skipped = fit.skipped.drop(columns=["observed", "simulated_mean", "ci_low", "ci_high", "ard",
+                                        "adjustment", "comparable"])  # fmt: skip
+    skipped.to_csv(tmp / "skipped.csv", index=False)
+    (tmp / "plots").mkdir(exist_ok=True)
+    figure.savefig(tmp / "plots" / "score.png", dpi=120, bbox_inches="tight")
+    return ["score.csv", "skipped.csv", "plots/score.png"]
+
+
 def _write(out: Path, fit: Any, manifest: dict[str, Any]) -> bool:
     """Write score.csv, skipped.csv and plots/score.png atomically; False after one line."""
     import matplotlib
@@ -180,20 +192,10 @@ def _write(out: Path, fit: Any, manifest: dict[str, Any]) -> bool:
     from simulation.calibration.plots import plot_score
 
     figure = plot_score(fit.table, fit.daily, fit.curves)
-
-    def write(tmp: Path) -> list[str]:
-        fit.table.to_csv(tmp / "score.csv", index=False)
-        skipped = fit.skipped.drop(columns=["observed", "simulated_mean", "ci_low", "ci_high",
-                                            "ard", "adjustment", "comparable"])  # fmt: skip
-        skipped.to_csv(tmp / "skipped.csv", index=False)
-        (tmp / "plots").mkdir()
-        figure.savefig(tmp / "plots" / "score.png", dpi=120, bbox_inches="tight")
-        return ["score.csv", "skipped.csv", "plots/score.png"]
-
     try:
         from simulation.folders import write_folder
 
-        write_folder(out, write, manifest)
+        write_folder(out, lambda tmp: score_files(tmp, fit, figure), manifest)
     except OSError as exc:
         print(f"error: {out}: writing failed ({exc}); older results stay", file=sys.stderr)
         return False
