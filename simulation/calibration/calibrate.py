@@ -162,12 +162,12 @@ def fitted_figures(calibration: Calibration, fit: Score) -> list[str]:
 def loss_of(calibration: Calibration, fit: Score, figures: list[str]) -> float:
     """The weighted mean ARD over ``figures`` (a figure not comparable now counts
     :data:`MISSING_ARD`)."""
-    rows = {str(r.row_id): r for r in fit.table.itertuples(index=False)}
+    rows = {str(r["row_id"]): r for r in fit.table.to_dict("records")}
     total = weights = 0.0
     for row_id in figures:
         row = rows[row_id]
-        weight = calibration.weight(str(row.metric))
-        value = float(row.ard) if bool(row.comparable) else MISSING_ARD
+        weight = calibration.weight(str(row["metric"]))
+        value = float(row["ard"]) if bool(row["comparable"]) else MISSING_ARD
         total += weight * (MISSING_ARD if math.isnan(value) else value)
         weights += weight
     return total / weights
