@@ -37,8 +37,9 @@ def unit_to_value(p: Parameter, u: float) -> float:
         x = math.exp(math.log(p.low) + r * (math.log(p.high) - math.log(p.low)))
     else:
         x = p.low + r * (p.high - p.low)
-    x = float(round(x)) if p.integer else float(f"{x:.{SIGNIFICANT}g}")
-    return min(max(x, math.ceil(p.low) if p.integer else p.low), p.high)
+    if p.integer:
+        return float(min(max(round(x), math.ceil(p.low)), math.floor(p.high)))
+    return min(max(float(f"{x:.{SIGNIFICANT}g}"), p.low), p.high)
 
 
 def value_to_unit(p: Parameter, x: float) -> float:
