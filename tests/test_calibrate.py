@@ -32,6 +32,7 @@ from simulation.calibration.calibrate import (
 from simulation.calibration.fitfile import CalibrationFile, Parameter, load_calibration
 from simulation.cli import main
 from simulation.experiments.replications import run_replications
+from tests.conftest import ROOT
 
 TINY = """
 name: calib_tiny
@@ -304,3 +305,10 @@ def test_the_file_schema_takes_from_as_the_window_start():
             "parameters": {"a.b": {"low": 1, "high": 2}}}  # fmt: skip
     spec = CalibrationFile.model_validate(data)
     assert str(spec.observed.start) == "2025-02-01" and spec.loss == "mean_ard"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "calibrations").glob("*.yaml")))
+def test_each_shipped_calibration_file_is_valid(path):
+    calibration = load_calibration(path)
+    for p in calibration.parameters:
+        assert p.low <= p.start <= p.high

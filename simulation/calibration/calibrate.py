@@ -126,8 +126,8 @@ class Objective:
         found = self.seen[key] = Evaluation(len(self.evaluations) + 1, values, loss, fit)
         self.evaluations.append(found)
         best = min(e.loss for e in self.evaluations)
-        self.bar.set_postfix_str(f"loss {found.loss:.4f}, best {best:.4f}")
         self.bar.update()
+        self.bar.set_postfix_str(f"loss {found.loss:.4f}, best {best:.4f}")
         return found
 
     def _score(self, values: dict[str, float]) -> Score:
