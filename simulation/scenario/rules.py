@@ -130,7 +130,7 @@ def _check_hour_weights(path: tuple[str | int, ...], vol: Voluntary) -> Iterator
         yield Problem(
             path,
             weights,
-            f"expected {HOURS_PER_DAY} weights, one per hour from 00:00; got {len(weights)}",
+            f"expected {HOURS_PER_DAY} weights (one per hour from 00:00), not {len(weights)}",
         )
     elif not any(w > 0 for w in weights):
         yield Problem(path, weights, "weights must not all be zero")
