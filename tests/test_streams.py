@@ -131,6 +131,22 @@ def test_a_timeline_event_after_the_horizon_changes_nothing(base: Scenario) -> N
     assert_same_frames(base, later)
 
 
+def test_households_alike_and_camps_never_closed_change_nothing(base: Scenario) -> None:
+    """propensity_cv 0, camps without a closure, and a closure after the horizon draw nothing
+    that moves: every frame is identical."""
+    data = _raw(DEFAULT)
+    data["populations"]["acc"]["voluntary"]["propensity_cv"] = 0
+    data["populations"]["acc"]["camps"] = {"share": 0.3}
+    data["populations"]["undocumented"]["camps"] = {"share": 0.5}
+    data["timeline"].append(
+        {"event": "camp_closure", "date": "2025-06-15", "group": "undocumented",
+         "share": 1.0, "hazard_per_day": 0.5}
+    )  # fmt: skip
+    variant = _scenario(data)  # SMALL ends the calendar on 2025-04-20
+    assert variant.populations["acc"].camps is not None
+    assert_same_frames(base, variant)
+
+
 def test_extending_one_deadline_leaves_the_other_groups_departures(base: Scenario) -> None:
     extended = _scenario(_raw(DEFAULT), (*SMALL, "populations.acc.deadline=2025-04-15"))
     deadline = base.populations["undocumented"].deadline

@@ -10,9 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.sampling import household_sizes, sample
-from simulation.scenario.calendar import voluntary_hazard
+from simulation.engine.streams import Streams
+from simulation.scenario.calendar import (
+    camp_closures,
+    day_index,
+    hour_probabilities,
+    voluntary_hazard,
+)
 from simulation.scenario.moments import mean_household_size
 from simulation.scenario.schema import Population, Scenario
+
+SHARE_ROUNDING = 1e-6  # closure shares summing to within this of 1 close every camp
 
 
 @dataclass(frozen=True)
@@ -46,13 +54,22 @@ def draw_sizes(pop: Population, rng: np.random.Generator) -> np.ndarray:
     return split_persons(sizes, pop.persons)
 
 
-def departure_hours(hazard_per_day: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+def departure_hours(
+    hazard_per_day: np.ndarray,
+    rng: np.random.Generator,
+    n: int,
+    propensity: np.ndarray | None = None,
+) -> np.ndarray:
     """Voluntary departure times (hours) under a hazard constant within each day.
 
     Inverts the cumulative hazard at an Exp(1) draw; ``inf`` when no departure in the horizon.
+    A household of ``propensity`` z has z times the hazard: it leaves when z H(t) reaches its
+    draw (never when z is 0).
     """
     cumulative = np.cumsum(hazard_per_day)
     draws = rng.exponential(1.0, n)
+    if propensity is not None:
+        draws = np.divide(draws, propensity, out=np.full(n, np.inf), where=propensity > 0)
     day = np.searchsorted(cumulative, draws, side="left")
     inside = day < len(cumulative)
     out = np.full(n, np.inf)
@@ -67,18 +84,95 @@ def draw_group(
     group: str,
     households: np.random.Generator,
     departures: np.random.Generator,
+    streams: Streams,
 ) -> GroupDraw:
     """Draw every household of a group: size, region and crossing, travel, vulnerability
-    (stream ``households``), and voluntary departure (stream ``departures``, so a change of
-    the group's hazard leaves who its households are as it was)."""
+    (stream ``households``), and when it leaves home (stream ``departures``, so a change of
+    the group's hazard leaves who its households are as it was, and the streams of the
+    optional mechanisms, see :func:`leaving_hours`)."""
     pop = scenario.populations[group]
     sizes = draw_sizes(pop, households)
     n = len(sizes)
     crossing, travel = _routes(scenario, pop, households, n)
     vulnerable = households.random(n) < pop.vulnerable_share
-    depart = departure_hours(voluntary_hazard(scenario, group), departures, n)
-    depart[departures.random(n) < pop.voluntary.never_share] = np.inf
+    depart = leaving_hours(scenario, group, departures, streams, n)
     return GroupDraw(sizes, crossing, travel, depart, vulnerable)
+
+
+def leaving_hours(
+    scenario: Scenario,
+    group: str,
+    departures: np.random.Generator,
+    streams: Streams,
+    n: int,
+) -> np.ndarray:
+    """When each of the group's ``n`` households leaves home (hours; ``inf``: not in the run).
+
+    The voluntary time (stream ``departures``), scaled by each household's propensity, unless
+    it never leaves of its own accord; then the earlier of that and its camp's closure; then
+    the hour of the day from ``hour_weights``. Each optional mechanism draws from a stream of
+    its own, issued only when the scenario uses it, so without it every draw is as before.
+    """
+    vol = scenario.populations[group].voluntary
+    propensity = None
+    if vol.propensity_cv > 0:
+        rng = streams.rng("population", group, "propensity")
+        propensity = propensities(vol.propensity_cv, rng, n)
+    depart = departure_hours(voluntary_hazard(scenario, group), departures, n, propensity)
+    depart[departures.random(n) < vol.never_share] = np.inf
+    if scenario.populations[group].camps is not None:
+        closed = closure_hours(scenario, group, streams.rng("population", group, "camps"), n)
+        depart = np.minimum(depart, closed)
+    if vol.hour_weights is not None:
+        hours = streams.rng("population", group, "hours")
+        depart = set_off_hours(depart, hour_probabilities(vol.hour_weights), hours)
+    return depart
+
+
+def propensities(cv: float, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Each household's propensity: Gamma(shape 1/cv^2, scale cv^2), mean 1, variation ``cv``."""
+    return rng.gamma(1.0 / cv**2, cv**2, n)
+
+
+def closure_hours(scenario: Scenario, group: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    """When each household is pushed out of its closed camp (hours; ``inf``: never).
+
+    One uniform u per household: it lives in a camp when u < camps.share, and its place
+    u / camps.share in [0, 1) puts it in the slice of the k-th closure (widths the closures'
+    shares, in date order). From the closure's date it leaves at rate ``hazard_per_day``.
+    """
+    camps = scenario.populations[group].camps
+    assert camps is not None
+    u = rng.random(n)
+    waits_days = rng.exponential(1.0, n)
+    out = np.full(n, np.inf)
+    if camps.share == 0:
+        return out
+    place = np.where(u < camps.share, u / camps.share, np.inf)
+    low = 0.0
+    for event in camp_closures(scenario, group):
+        high = low + event.share
+        high = 1.0 if high > 1.0 - SHARE_ROUNDING else high  # the last slice reaches the end
+        mine = (place >= low) & (place < high)
+        low = high
+        if event.hazard_per_day > 0:
+            start_day = day_index(scenario, event.date)
+            out[mine] = 24.0 * (start_day + waits_days[mine] / event.hazard_per_day)
+    out[out >= scenario.horizon_hours] = np.inf
+    return out
+
+
+def set_off_hours(
+    depart_hours: np.ndarray, hour_p: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Keep each departure's day; set off at an hour drawn from ``hour_p``, uniform within it."""
+    n = len(depart_hours)
+    hour = rng.choice(len(hour_p), size=n, p=hour_p)
+    within = rng.random(n)
+    day_start = 24.0 * np.floor(depart_hours / 24.0)
+    timed = day_start + hour + within
+    timed = np.minimum(timed, np.nextafter(day_start + 24.0, 0.0))  # stay on the same day
+    return np.where(np.isfinite(depart_hours), timed, np.inf)
 
 
 def _shares(values: list[float]) -> np.ndarray:

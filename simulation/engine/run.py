@@ -51,6 +51,7 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
             g,
             streams.rng("population", g, "households"),
             streams.rng("population", g, "departures"),
+            streams,
         )
         for g in scenario.populations
     }

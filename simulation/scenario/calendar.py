@@ -10,6 +10,7 @@ import datetime as dt
 import numpy as np
 
 from simulation.scenario.schema import (
+    CampClosure,
     CapacityChange,
     ClosureEvent,
     CrackdownChange,
@@ -191,6 +192,19 @@ def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
         if isinstance(event, HazardChange) and event.group == group:
             hazard[max(day_index(scenario, event.date), 0) :] *= event.multiplier
     return hazard
+
+
+def camp_closures(scenario: Scenario, group: str) -> list[CampClosure]:
+    """The group's camp closures in date order (file order on the same date): the k-th takes
+    the k-th slice of the camps' residents, of width its ``share``."""
+    events = [e for e in scenario.timeline if isinstance(e, CampClosure) and e.group == group]
+    return sorted(events, key=lambda e: e.date)
+
+
+def hour_probabilities(weights: list[float]) -> np.ndarray:
+    """A within-day departure profile as probabilities of the 24 hours (weights not all 0)."""
+    p = np.asarray(weights, dtype=float)
+    return p / p.sum()
 
 
 def arrest_rate_by_day(scenario: Scenario, group: str) -> np.ndarray:

@@ -7,7 +7,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.scenario.schema import MAX_DAYS, CrackdownChange, Population, Scenario
+from simulation.scenario.schema import (
+    HOURS_PER_DAY,
+    MAX_DAYS,
+    CampClosure,
+    CrackdownChange,
+    Population,
+    Scenario,
+    Voluntary,
+)
 from simulation.scenario.suggest import did_you_mean
 
 # Shares must sum to 1 within this tolerance. numpy's sampler needs about 1e-8, so the engine
@@ -102,6 +110,7 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
             vol.after_deadline_per_day,
             f"applies after the deadline; expected populations.{name}.deadline",
         )
+    yield from _check_hour_weights((*base, "voluntary", "hour_weights"), vol)
     if pop.deadline is not None and pop.persons > 0 and s.crackdown is not None:
         cap = s.crackdown.transport.vehicle_capacity_persons
         size = pop.household_size
@@ -111,6 +120,20 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
                 size.largest,
                 f"largest household must fit a deportation vehicle ({cap} persons)",
             )
+
+
+def _check_hour_weights(path: tuple[str | int, ...], vol: Voluntary) -> Iterator[Problem]:
+    weights = vol.hour_weights
+    if weights is None:
+        return
+    if len(weights) != HOURS_PER_DAY:
+        yield Problem(
+            path,
+            weights,
+            f"expected {HOURS_PER_DAY} weights (one per hour from 00:00), not {len(weights)}",
+        )
+    elif not any(w > 0 for w in weights):
+        yield Problem(path, weights, "weights must not all be zero")
 
 
 def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
@@ -237,6 +260,33 @@ def _check_timeline(s: Scenario) -> Iterator[Problem]:
                 yield Problem((*path, "group"), group, "the group has no deadline to extend")
         if event.event == "closure" and event.end < event.date:
             yield Problem((*path, "end"), str(event.end), f"must not be before date ({event.date})")
+    yield from _check_camp_closures(s)
+
+
+def _check_camp_closures(s: Scenario) -> Iterator[Problem]:
+    """A closure needs a group with camps; a group's closures close at most all its camps."""
+    closed: dict[str, float] = {}
+    listed = sorted((e.date, i, e) for i, e in enumerate(s.timeline) if isinstance(e, CampClosure))
+    for _, i, event in listed:
+        pop = s.populations.get(event.group)
+        if pop is None:
+            continue  # an unknown group is reported with the other timeline events
+        if pop.camps is None:
+            yield Problem(
+                ("timeline", i, "group"),
+                event.group,
+                f"the group has no camps to close; expected populations.{event.group}.camps",
+            )
+            continue
+        closed[event.group] = closed.get(event.group, 0.0) + event.share
+        if closed[event.group] > 1.0 + SHARE_TOLERANCE:
+            yield Problem(
+                ("timeline", i, "share"),
+                event.share,
+                f"the camp_closure shares of group '{event.group}' sum to "
+                f"{closed[event.group]:.6g} by this event; at most 1 (each closes a further "
+                "share of the camps' residents)",
+            )
 
 
 def _check_crackdown_change(

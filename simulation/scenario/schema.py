@@ -27,6 +27,8 @@ MAX_WEIGHT = 10**9  # one weight of an empirical distribution or household size
 MAX_HOUSEHOLD_PERSONS = 1000  # persons in one household
 MAX_MULTIPLIER = 10**6  # a hazard multiplier
 MAX_DAYS = 36_525  # 100 years: a calendar, a ramp
+MAX_PROPENSITY_CV = 10.0  # coefficient of variation of a household's propensity to leave
+HOURS_PER_DAY = 24  # entries of a within-day departure profile
 MAX_REPLICATIONS = 100_000
 MAX_SEED = 2**63 - 1
 SD_PER_MEAN = (1e-6, 1e3)  # gamma and log-normal: sd between these multiples of the mean
@@ -188,12 +190,20 @@ class DeadlineRamp(Frozen):
 
 
 class Voluntary(Frozen):
-    """Daily hazard that a household returns of its own accord."""
+    """Daily hazard that a household returns of its own accord.
+
+    ``propensity_cv``: each household's hazard is the group's times its own propensity, a
+    gamma variable of mean 1 and this coefficient of variation (0: every household alike).
+    ``hour_weights``: 24 weights of the hour (from 00:00) at which a household leaving on a day
+    sets off (default: the time of day the continuous hazard gives).
+    """
 
     never_share: Share = 0.0
     schedule: list[RateStep] | None = None
     ramp: DeadlineRamp | None = None
     after_deadline_per_day: Share | None = None
+    propensity_cv: Annotated[float, Field(ge=0, le=MAX_PROPENSITY_CV)] = 0.0
+    hour_weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Voluntary:
@@ -206,6 +216,12 @@ class Voluntary(Frozen):
         return self
 
 
+class Camps(Frozen):
+    """Households of a group living in camps, which ``camp_closure`` events may close."""
+
+    share: Share
+
+
 class Population(Frozen):
     """A legal-status group of Afghans in Pakistan."""
 
@@ -215,6 +231,7 @@ class Population(Frozen):
     deadline: dt.date | None = None
     voluntary: Voluntary
     vulnerable_share: Share = 0.0
+    camps: Camps | None = None
 
 
 # ---------------------------------------------------------------- crackdown
@@ -375,6 +392,18 @@ class HazardChange(Frozen):
     multiplier: Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]
 
 
+class CampClosure(Frozen):
+    """From ``date`` on, a further ``share`` of the group's camp residents is pushed out: each
+    gets an added daily hazard ``hazard_per_day`` of leaving, which ``never_share`` does not
+    shield and ``hazard_change`` does not scale."""
+
+    event: Literal["camp_closure"]
+    date: dt.date
+    group: str
+    share: Share
+    hazard_per_day: Rate
+
+
 class OpeningHoursChange(OpeningHours):
     """From ``date`` on, the crossing (or one stage of it) opens ``open_hour``-``close_hour``."""
 
@@ -400,7 +429,8 @@ TimelineEvent = Annotated[
     | CapacityChange
     | HazardChange
     | OpeningHoursChange
-    | CrackdownChange,
+    | CrackdownChange
+    | CampClosure,
     Field(discriminator="event"),
 ]
 
