@@ -13,7 +13,8 @@ One run's table has a row per (month, quantity, group, mode):
   count at the end of the day before the calendar start, :func:`un_offset`) plus every return
   since the calendar start (all groups, modes and crossings).
 
-A month is a calendar month clipped to the forecast window (``days`` says how many days count).
+A month is a calendar month clipped to the forecast window: ``last_day`` is its last day counted
+and ``days`` how many days count.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from simulation.calibration.observed import one_series
 ALL = "all"
 MODES = ("voluntary", "deported", "direct")
 KEYS = ["month", "quantity", "group", "mode"]
-RUN_COLUMNS = ["month", "days", "quantity", "group", "mode", "value"]
+RUN_COLUMNS = ["month", "last_day", "days", "quantity", "group", "mode", "value"]
 UNITS = {"returns": "persons", "arrests": "persons", "deported_share": "%",
          "un_cumulative": "persons"}  # fmt: skip
 LOW, HIGH = 2.5, 97.5  # percentiles of the interval over all runs
@@ -68,7 +69,7 @@ def _grid(
 ) -> pd.DataFrame:
     """Every (month, group, mode) of ``quantity`` with its days, value 0."""
     rows = [
-        (label, (last - first).days + 1, quantity, g, m, 0.0)
+        (label, last, (last - first).days + 1, quantity, g, m, 0.0)
         for label, first, last in window.months()
         for g in groups
         for m in modes
@@ -127,7 +128,7 @@ def deported_share(monthly: pd.DataFrame) -> pd.DataFrame:
     deported = rows.xs("deported", level="mode")
     whole = rows.xs(ALL, level="mode")
     share = 100.0 * deported["value"] / whole["value"].where(whole["value"] > 0)
-    out = whole.reset_index()[["month", "days", "group"]]
+    out = whole.reset_index()[["month", "last_day", "days", "group"]]
     out.insert(1, "quantity", "deported_share")
     out["mode"] = "deported"
     out["value"] = share.reindex(pd.MultiIndex.from_frame(out[["month", "group"]])).to_numpy()
@@ -143,7 +144,7 @@ def un_cumulative(
     rows = []
     for label, first, last in window.months():
         since = float(returns["persons"][(day >= start) & (day <= last)].sum())
-        rows.append((label, (last - first).days + 1, "un_cumulative", ALL, ALL,
+        rows.append((label, last, (last - first).days + 1, "un_cumulative", ALL, ALL,
                      offset_persons + since))  # fmt: skip
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
@@ -174,7 +175,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     and replication uncertainty together: every run weighs the same), ``n`` runs with a value,
     and :func:`parameter_share` of the variance. Impossible cells (a population group's
     ``direct`` returns, a label's ``voluntary`` ones: zero in every run) are dropped."""
-    grouped = runs.groupby([*KEYS, "days"], sort=False)["value"]
+    grouped = runs.groupby([*KEYS, "last_day", "days"], sort=False)["value"]
     table = grouped.agg(
         mean="mean",
         median="median",
@@ -184,7 +185,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     split = runs.groupby(KEYS, sort=False)[["point", "value"]].apply(_split_variance)
     table = table.merge(split.reset_index(), on=KEYS, how="left")
-    table.insert(4, "unit", table["quantity"].map(UNITS))
+    table.insert(6, "unit", table["quantity"].map(UNITS))
     return table[~_impossible(table)].reset_index(drop=True)
 
 
@@ -228,14 +229,33 @@ def parameter_share(point: np.ndarray, value: np.ndarray) -> tuple[float, float]
     return (parameters / total if total > 0 else np.nan), float(np.sqrt(within))
 
 
-def un_offset(observed: pd.DataFrame, start: dt.date) -> tuple[Offset | None, str]:
+@dataclass(frozen=True)
+class UnCount:
+    """The UN running count a forecast continues: its ``offset`` at the calendar start, the
+    date it counts from (``since``), and words naming it and its rows (or why there is none)."""
+
+    offset: Offset | None
+    since: dt.date | None
+    words: str
+
+    @property
+    def persons(self) -> float | None:
+        return None if self.offset is None else self.offset.persons
+
+
+def _un_rows(observed: pd.DataFrame) -> pd.DataFrame:
+    """The UN all-Pakistan, all-status running-count rows."""
+    rows = one_series(observed, "UN")
+    return rows[(rows["metric"] == CUMULATIVE) & (rows["crossing"] == "all_Pakistan")
+                & (rows["population_group"] == ALL)]  # fmt: skip
+
+
+def un_offset(observed: pd.DataFrame, start: dt.date) -> UnCount:
     """The UN all-Pakistan, all-status running count at the end of the day before ``start``
     (:func:`~simulation.calibration.adjust.cumulative_offset`, interpolated between its rows
-    around that day), and words naming the count and its rows; None and why when no UN count
-    has rows on both sides. Several counts (different start dates): the one with most rows."""
-    rows = one_series(observed, "UN")
-    counts = rows[(rows["metric"] == CUMULATIVE) & (rows["crossing"] == "all_Pakistan")
-                  & (rows["population_group"] == ALL)]  # fmt: skip
+    around that day); without an offset when no UN count has rows on both sides. Of several
+    counts (different start dates), the one with most rows that gives an offset."""
+    rows, counts = one_series(observed, "UN"), _un_rows(observed)
     why = "series UN has no all_Pakistan/all returns_cumulative rows"
     sizes = counts.groupby("date_start").size().reset_index(name="rows")
     for since in sizes.sort_values(["rows", "date_start"], ascending=[False, True])["date_start"]:
@@ -243,6 +263,16 @@ def un_offset(observed: pd.DataFrame, start: dt.date) -> tuple[Offset | None, st
                             "date_start": since, "row_id": ""})  # fmt: skip
         found = cumulative_offset(rows, figure, start)
         if isinstance(found, Offset):
-            return found, f"UN all_Pakistan returns counted from {since}: {found.note}"
+            return UnCount(found, since, f"UN all_Pakistan returns counted from {since}: "
+                                         f"{found.note}")  # fmt: skip
         why = found
-    return None, why
+    return UnCount(None, None, f"no UN cumulative: {why}")
+
+
+def un_points(observed: pd.DataFrame, count: UnCount, window: Window) -> pd.DataFrame:
+    """The observed figures of ``count`` ending within ``window``: date, value, row_id."""
+    rows = _un_rows(observed)
+    rows = rows[(rows["date_start"] == count.since) & (rows["date_end"] >= window.first)
+                & (rows["date_end"] <= window.last)]  # fmt: skip
+    return pd.DataFrame({"date": rows["date_end"], "value": rows["value"],
+                         "row_id": rows["row_id"]}).reset_index(drop=True)  # fmt: skip

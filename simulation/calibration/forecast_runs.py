@@ -21,8 +21,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 from tqdm import tqdm
 
-from simulation.calibration.adjust import Offset
-from simulation.calibration.forecast import Window, run_table, summarise
+from simulation.calibration.forecast import UnCount, Window, run_table, summarise
 from simulation.engine.records import DETAINED, IN_PAKISTAN
 from simulation.engine.run import run_model
 from simulation.experiments.files import Experiment, ExperimentFile, load_experiment
@@ -123,7 +122,7 @@ class Forecast:
 def run_forecast(
     experiment: Experiment,
     window: Window,
-    offset: tuple[Offset | None, str],
+    count: UnCount,
     replications: int | None = None,
     samples: int | None = None,
     seed: int | None = None,
@@ -139,14 +138,13 @@ def run_forecast(
                       spec.samples if samples is None else samples,
                       replications or spec.replications, spec.seed if seed is None else seed,
                       spec.set)  # fmt: skip
-    persons = None if offset[0] is None else offset[0].persons
     runner = runner or LocalRunner(1)
-    jobs: list[Job] = [(task, window, persons) for task in plan.tasks]
+    jobs: list[Job] = [(task, window, count.persons) for task in plan.tasks]
     runs = pd.concat(list(_execute(jobs, runner, progress)), ignore_index=True)
     points = pd.DataFrame([{"point": t.point, **dict(t.cells)} for t in plan.tasks
                            if t.replication == 0])  # fmt: skip
     manifest = {**plan.manifest, "kind": "forecast", "window": [window.first, window.last],
-                "un_offset_persons": persons, "un_offset": offset[1],
+                "un_offset_persons": count.persons, "un_offset": count.words,
                 "runner": getattr(runner, "describe", lambda: type(runner).__name__)(),
                 "wall_seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
     return Forecast(runs, points, summarise(runs), manifest)

@@ -1,5 +1,5 @@
 """The command line: ``repatsim run | validate | compare | sweep | size | report | score |
-schema``.
+forecast | schema``.
 
 A thin layer over the API: parsing, one-line errors and printing; no model logic. Each command
 imports what it needs when it runs (``--help`` needs only argparse, ``validate`` the scenario
@@ -20,6 +20,7 @@ from simulation.cli.args import (
     add_seeds,
     whole,
 )
+from simulation.cli.forecast import add_forecast_parser
 from simulation.cli.report import add_report_parser
 from simulation.cli.score import add_score_parser
 
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_size(sub)
     add_report_parser(sub)
     add_score_parser(sub)
+    add_forecast_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
 
@@ -130,6 +132,7 @@ COMMANDS = {  # command -> (module of simulation.cli, function): imported when i
     "size": ("experiments", "size_command"),
     "report": ("report", "report_command"),
     "score": ("score", "score_command"),
+    "forecast": ("forecast", "forecast_command"),
 }
 
 
