@@ -45,7 +45,7 @@ class ForecastWindow(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> ForecastWindow:
         if self.first is not None and self.until is not None and self.until < self.first:
-            raise ValueError(f"expected from <= until (got from {self.first}, until {self.until})")
+            raise ValueError("expected from <= until")
         return self
 
 
