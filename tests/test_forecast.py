@@ -155,9 +155,10 @@ def test_parameter_share_recovers_the_variance_components() -> None:
     share, sd = parameter_share(np.repeat(np.arange(points), reps), value)
     assert share == pytest.approx(0.9, abs=0.02)
     assert sd == pytest.approx(1.0, abs=0.03)
-    same = np.repeat(np.arange(points), reps)
-    flat, _ = parameter_share(same, rng.normal(0, 1, points * reps))  # no point effect
-    assert flat < 0.05
+    # no point effect, 2 replications: the point means still vary (variance 1/2), which alone
+    # would read as a share of 1/3; corrected, the estimate is 0 +- about 0.05 (se)
+    flat, _ = parameter_share(np.repeat(np.arange(points), 2), rng.normal(0, 1, points * 2))
+    assert flat < 0.15
     assert np.isnan(parameter_share(np.zeros(5, dtype=int), np.arange(5.0))[0])  # one point
 
 
@@ -210,6 +211,16 @@ def test_forecast_command_writes_runs_table_figure_and_prints_months(
     parts = ret[ret["group"] != "all"].groupby(["point", "replication", "month"])["value"].sum()
     total = ret[ret["group"] == "all"].set_index(["point", "replication", "month"])["value"]
     assert (parts.sort_index() == total.sort_index()).all()
+    # arrests: at most the arrest capacity (20 persons a day), and (the crackdown starting with
+    # the window) at least every deportee who has returned by the end of each month
+    arrested = runs[(runs["quantity"] == "arrests") & (runs["group"] == "all")]
+    assert (arrested["value"] <= 20 * arrested["days"]).all()
+    deported = runs[(runs["quantity"] == "returns") & (runs["group"] == "all")
+                    & (runs["mode"] == "deported")]  # fmt: skip
+    keys = ["point", "replication", "month"]
+    running = [f.sort_values(keys).groupby(keys[:2])["value"].cumsum().to_numpy()
+               for f in (arrested, deported)]  # fmt: skip
+    assert (running[0] >= running[1]).all() and running[1].max() > 0
     assert (out / "plots" / "forecast.png").stat().st_size > 0
     assert (out / "manifest.json").is_file()
 

@@ -123,17 +123,17 @@ def print_forecast(table: Any, offset_words: str, points: int, replications: int
           "mean [2.5%, 97.5%] over all runs:")  # fmt: skip
     widths = [max(len(g), 9) for g in groups]
     names = " | ".join(f"{g:>{w}}" for g, w in zip(groups, widths, strict=True))
-    head = (f"| month   | {'returns, all groups':<27} | {names} | deported % | "
-            f"{'UN cumulative':<27} |")  # fmt: skip
+    head = (f"| month   | {'returns, all groups':<33} | {names} | deported % | "
+            f"{'UN cumulative':<33} |")  # fmt: skip
     print(head)
     print("|" + "|".join("-" * len(part) for part in head.split("|")[1:-1]) + "|")
     for month in returns["month"].unique():
         rows = table[table["month"] == month]
         by_group = " | ".join(f"{_cell(rows, 'returns', g, 'all', False):>{w}}"
                               for g, w in zip(groups, widths, strict=True))  # fmt: skip
-        print(f"| {month} | {_cell(rows, 'returns', 'all', 'all'):<27} | {by_group} | "
+        print(f"| {month} | {_cell(rows, 'returns', 'all', 'all'):<33} | {by_group} | "
               f"{_cell(rows, 'deported_share', 'all', 'deported', False):>10} | "
-              f"{_cell(rows, 'un_cumulative', 'all', 'all'):<27} |")  # fmt: skip
+              f"{_cell(rows, 'un_cumulative', 'all', 'all'):<33} |")  # fmt: skip
     print(printable(f"UN cumulative = {offset_words}"))
 
 
