@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from simulation import ScenarioError
-from simulation.experiments.files import as_overrides, load_experiment
+from simulation.calibration.forecast_runs import ForecastFile
+from simulation.experiments.files import ExperimentFile, as_overrides, load_experiment
 from tests.conftest import ROOT
 
 SHIPPED = sorted((ROOT / "experiments").glob("*.yaml"))
@@ -33,7 +34,8 @@ def _load(tmp_path: Path, text: str) -> str:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_experiments_validate(path: Path) -> None:
-    experiment = load_experiment(path)
+    forecast = any(line.startswith("forecast:") for line in path.read_text().splitlines())
+    experiment = load_experiment(path, ForecastFile if forecast else ExperimentFile)
     assert experiment.scenario_path.is_file()
 
 

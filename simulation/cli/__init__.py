@@ -1,5 +1,5 @@
 """The command line: ``repatsim run | validate | compare | sweep | size | report | score |
-calibrate | schema``.
+calibrate | forecast | schema``.
 
 A thin layer over the API: parsing, one-line errors and printing; no model logic. Each command
 imports what it needs when it runs (``--help`` needs only argparse, ``validate`` the scenario
@@ -21,6 +21,7 @@ from simulation.cli.args import (
     whole,
 )
 from simulation.cli.calibrate import add_calibrate_parser
+from simulation.cli.forecast import add_forecast_parser
 from simulation.cli.report import add_report_parser
 from simulation.cli.score import add_score_parser
 
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_score_parser(sub)
     add_calibrate_parser(sub)
+    add_forecast_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
 
@@ -133,6 +135,7 @@ COMMANDS = {  # command -> (module of simulation.cli, function): imported when i
     "report": ("report", "report_command"),
     "score": ("score", "score_command"),
     "calibrate": ("calibrate", "calibrate_command"),
+    "forecast": ("forecast", "forecast_command"),
 }
 
 

@@ -189,9 +189,10 @@ def _read(path: Path) -> str:
         raise ScenarioError([f"{path}: not a UTF-8 text file ({exc.reason})"]) from None
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(path: str | Path, schema: type[ExperimentFile] = ExperimentFile) -> Experiment:
     """Read and validate an experiment file, its scenario and every arm; raise
-    :class:`ScenarioError` with one line on the first thing wrong."""
+    :class:`ScenarioError` with one line on the first thing wrong. ``schema`` may be a subclass
+    adding a section of one command's own (e.g. ``forecast:``)."""
     path = Path(path)
     filename = str(path)
     data, found = read_yaml(_read(path), filename)
@@ -200,9 +201,9 @@ def load_experiment(path: str | Path) -> Experiment:
                              f"{show_value(data)})"])  # fmt: skip
     source = Source(filename, found.lines, {})
     try:
-        spec = ExperimentFile.model_validate(data)
+        spec = schema.model_validate(data)
     except ValidationError as exc:
-        described = sorted(describe_error(e, data, source, ExperimentFile) for e in exc.errors())
+        described = sorted(describe_error(e, data, source, schema) for e in exc.errors())
         raise ScenarioError([line for _, _, line in described]) from None
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
