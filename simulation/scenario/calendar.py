@@ -174,20 +174,32 @@ def crackdown_days(scenario: Scenario, group: str) -> np.ndarray:
 
 
 def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
-    """Daily voluntary-return hazard per household (per day), after timeline changes."""
+    """Daily voluntary-return hazard per household (per day), after timeline changes.
+
+    After the deadline in force the hazard is ``after_deadline_per_day``; with a half-life, its
+    excess over the usual hazard (the ramp's base or the schedule's rate) halves every
+    ``after_deadline_half_life_days`` days, counted from the first day after the deadline.
+    """
     vol = scenario.populations[group].voluntary
     days = np.arange(scenario.days)
     deadline = deadline_by_day(scenario, group)
     if vol.schedule is not None:
         hazard = step_rates(scenario, vol.schedule)
+        usual = hazard
     else:
         assert vol.ramp is not None
         ramp = vol.ramp
         to_go = deadline - days
         rise = np.clip(1.0 - to_go / ramp.ramp_days, 0.0, 1.0)
         hazard = ramp.base_per_day + (ramp.peak_per_day - ramp.base_per_day) * rise
+        usual = np.full(scenario.days, ramp.base_per_day)
     if vol.after_deadline_per_day is not None:
-        hazard = np.where(days > deadline, vol.after_deadline_per_day, hazard)
+        after = np.full(scenario.days, vol.after_deadline_per_day)
+        if vol.after_deadline_half_life_days is not None:
+            since = np.maximum(days - deadline - 1, 0)  # 0 on the first day after the deadline
+            fade = 0.5 ** (since / vol.after_deadline_half_life_days)
+            after = usual + (after - usual) * fade
+        hazard = np.where(days > deadline, after, hazard)
     for event in scenario.timeline:
         if isinstance(event, HazardChange) and event.group == group:
             hazard[max(day_index(scenario, event.date), 0) :] *= event.multiplier

@@ -196,12 +196,16 @@ class Voluntary(Frozen):
     gamma variable of mean 1 and this coefficient of variation (0: every household alike).
     ``hour_weights``: 24 weights of the hour (from 00:00) at which a household leaving on a day
     sets off (default: the time of day the continuous hazard gives).
+    ``after_deadline_half_life_days``: the post-deadline hazard's excess over the usual one
+    (the ramp's base, or the schedule's rate) halves every this many days after the deadline:
+    the fear a crackdown's start spreads fades as enforcement becomes routine.
     """
 
     never_share: Share = 0.0
     schedule: list[RateStep] | None = None
     ramp: DeadlineRamp | None = None
     after_deadline_per_day: Share | None = None
+    after_deadline_half_life_days: Annotated[float, Field(gt=0, le=MAX_DAYS)] | None = None
     propensity_cv: Annotated[float, Field(ge=0, le=MAX_PROPENSITY_CV)] = 0.0
     hour_weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
 
@@ -212,6 +216,10 @@ class Voluntary(Frozen):
             raise ValueError(
                 "expected exactly one of schedule (dated steps) or ramp (before the deadline); "
                 f"{given}"
+            )
+        if self.after_deadline_half_life_days is not None and self.after_deadline_per_day is None:
+            raise ValueError(
+                "after_deadline_half_life_days needs after_deadline_per_day (what decays)"
             )
         return self
 
