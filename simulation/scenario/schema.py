@@ -308,11 +308,14 @@ class Closure(Frozen):
 
 
 class Divert(Frozen):
-    """Households waiting at a closed crossing leave for another after ``patience_hours``."""
+    """Households reaching a crossing closed for longer than ``patience_hours``: a ``share``
+    of them (each household drawn at random) wait that long and leave for crossing ``to``;
+    the others wait in line until it reopens."""
 
     to: str
     patience_hours: Duration
     travel_hours: Distribution
+    share: Share = 1.0
 
 
 class Crossing(Frozen):
