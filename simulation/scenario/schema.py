@@ -280,6 +280,11 @@ class Backlog(Frozen):
     household_size: HouseholdSize | None = None
 
 
+# the pseudo-stage of the frames for a crossing whose first stage has a waiting limit: the
+# road leading to it, where households wait until there is room (a stage may not take the name)
+APPROACH = "approach"
+
+
 class Stage(Frozen):
     """One processing stage of a crossing (desks, lanes, counters)."""
 
