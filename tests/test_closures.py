@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from simulation import Scenario, parse_scenario, simulate
+from simulation.engine import journeys
 from simulation.engine.records import RENEGED, SERVED
 from simulation.engine.run import run_model
 from tests.builders import START, day, demand_line, from_data, pop_with_divert, service
@@ -93,9 +94,11 @@ def test_share_just_below_one_moves_no_other_draw() -> None:
 
 
 @pytest.mark.parametrize("priority", [False, True])
-def test_both_engines_agree_on_who_diverts(priority: bool) -> None:
-    # population journeys and convoys arrive in batches on the fast path (_arrival_codes);
-    # with a priority at the gate its arrivals are loop events, else handed over ahead of time
+def test_both_engines_agree_on_who_diverts(priority: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # population journeys and convoys arrive in batches on the fast path (_arrival_codes;
+    # every day's journeys, however few, with BATCH_MIN 1); with a priority at the gate its
+    # arrivals are loop events, else handed over ahead of time
+    monkeypatch.setattr(journeys, "BATCH_MIN", 1)
     text = pop_with_divert(3, "{dist: exponential, mean: 20}")
     text = text.replace("travel_hours: {dist: fixed, value: 10}}", "travel_hours: "
                         "{dist: fixed, value: 10}, share: 0.4}")  # fmt: skip
