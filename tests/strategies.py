@@ -91,7 +91,8 @@ def household_size(draw: st.DrawFn) -> Data:
 @st.composite
 def stage(draw: st.DrawFn, days: int, first: bool, groups: list[str]) -> Data:
     """One stage: servers (perhaps rescheduled), service, and optionally a priority order, a
-    waiting limit (not on a first stage), its own opening hours and an initial backlog."""
+    waiting limit (on a first stage, more rarely: the overflow waits on the road), its own
+    opening hours and an initial backlog."""
     out: Data = {"servers": draw(st.integers(1, 4)), "service_minutes": draw(service_minutes())}
     steps = draw(st.lists(st.integers(0, days - 1), max_size=2, unique=True).map(sorted))
     if steps:
@@ -101,7 +102,8 @@ def stage(draw: st.DrawFn, days: int, first: bool, groups: list[str]) -> Data:
     priority = draw(st.lists(st.sampled_from(["deported", "vulnerable"]), unique=True))
     if priority:
         out["priority"] = priority
-    if not first and draw(st.booleans()):
+    bounded = draw(st.integers(0, 3)) == 0 if first else draw(st.booleans())
+    if bounded:  # on a first stage, the overflow waits on the road
         out["waiting_capacity_households"] = draw(st.integers(1, 8))
     if draw(st.integers(0, 3)) == 0:
         out["opening_hours"] = draw(opening_hours())
@@ -149,6 +151,8 @@ def crossing(
             "patience_hours": draw(_number(1.0, 30.0)),
             "travel_hours": draw(distribution(0.5, 12.0)),
         }
+        if draw(st.booleans()):  # only some of the households facing the closure divert
+            out["divert"]["share"] = draw(_number(0.0, 1.0))
     return out
 
 

@@ -777,14 +777,8 @@ CASES = [
         "crossings.gate.stages.exit.servers_schedule.1.from",
         "must lie within the calendar 2025-01-01..2025-01-31 (got '2025-02-20')",
     ),
-    (
-        "waiting_capacity_on_first_stage",
-        "        priority: [deported]\n",
-        "        priority: [deported]\n        waiting_capacity_households: 30\n",
-        "waiting_capacity_households: 30",
-        "crossings.gate.stages.exit.waiting_capacity_households",
-        "the first stage's queue is the road and cannot be bounded; bound a later stage (got 30)",
-    ),
+    # a waiting limit on a first stage is allowed (the rest wait on the road): the one rule
+    # it brings, no stage named 'approach' beside it, is pinned in test_approach_road.py
     (
         "backlog_of_a_population_group_with_its_own_sizes",
         "group: stranded,",

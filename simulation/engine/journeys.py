@@ -3,8 +3,9 @@
 A household's journey is one scheduled arrival event, set on the day it sets off: a household
 on the road waits for nothing but time. An all-FIFO crossing takes the household ahead of time,
 with no event at all (:meth:`Crossing.enter_at`). Only a household that finds its crossing
-closed for longer than its patience gets a process, to wait, give up and travel on to the
-crossing its rule names (at most ``MAX_DIVERSIONS`` times).
+closed for longer than its patience, and is among the ``share`` of households that divert
+(:class:`Diverters`), gets a process, to wait, give up and travel on to the crossing its rule
+names (at most ``MAX_DIVERSIONS`` times).
 """
 
 from __future__ import annotations
@@ -26,6 +27,40 @@ from simulation.scenario.schema import Scenario
 
 MAX_DIVERSIONS = 3
 BATCH_MIN = 32  # fewer journeys at once are sent one by one (cheaper than numpy)
+COIN_BLOCK = 4096  # uniforms drawn at a time for Diverters
+
+
+class Diverters:
+    """Which households divert from a closed crossing: household ``hh`` does when the
+    ``hh``-th uniform of the crossing's own stream is below ``share``.
+
+    The uniforms are indexed by household id, not drawn in the order households arrive, so
+    both engines (which learn of arrivals at different moments) decide alike; they are drawn
+    in blocks as ids grow (numpy's uniforms drawn in blocks are the same sequence).
+    """
+
+    def __init__(self, share: float, rng: np.random.Generator) -> None:
+        self.share = share
+        self._rng = rng
+        self._uniforms = np.zeros(0)
+
+    def _cover(self, top: int) -> np.ndarray:
+        """The uniforms, drawn up to household id ``top`` at least."""
+        have = len(self._uniforms)
+        if top >= have:
+            more = max(top + 1 - have, COIN_BLOCK)
+            self._uniforms = np.concatenate([self._uniforms, self._rng.random(more)])
+        return self._uniforms
+
+    def diverts(self, hh: int) -> bool:
+        """Does household ``hh`` divert?"""
+        return bool(self._cover(hh)[hh] < self.share)
+
+    def divert_all(self, households: np.ndarray) -> np.ndarray:
+        """:meth:`diverts` for many households (a boolean array)."""
+        if len(households) == 0:
+            return np.zeros(0, dtype=bool)
+        return self._cover(int(households.max()))[households] < self.share
 
 
 class Journeys:
@@ -54,6 +89,14 @@ class Journeys:
         rules = {c: x.divert for c, x in scenario.crossings.items()}
         self.divert_to = {c: r.to for c, r in rules.items() if r is not None}
         self._patience = [None if r is None else r.patience_hours for r in rules.values()]
+        # who diverts, for rules where not everyone does (a stream only then: share 1.0 draws
+        # nothing, so every other draw stays where it was)
+        self._who = [
+            None
+            if r is None or r.share == 1.0
+            else Diverters(r.share, streams.rng("divert", c, "who"))
+            for c, r in rules.items()
+        ]
         self._divert_travel = {
             c: Stream(r.travel_hours, streams.rng("divert", c))
             for c, r in rules.items()
@@ -64,7 +107,7 @@ class Journeys:
         """Send household ``hh`` on its way: it reaches ``crossing`` in ``delay`` hours."""
         target = self.crossings[self.names[crossing]]
         at = self.env._now + delay  # as SimPy would schedule it
-        if target.deferred and self.diversion_wait(crossing, at) is None:
+        if target.deferred and self.diversion_wait(crossing, hh, at) is None:
             if at < self.horizon:
                 self._reached(hh, at)
                 target.enter_at(hh, at)
@@ -98,7 +141,7 @@ class Journeys:
         at = self.env._now + delays  # elementwise, the same sums as journey's
         arrived = at < self.horizon
         self.flows.move_all(at[arrived], groups[arrived], TRAVELLING, AT_CROSSING, persons[arrived])
-        code, deferred = self._arrival_codes(crossings, at)
+        code, deferred = self._arrival_codes(crossings, at, households)
         for c in np.unique(crossings[deferred & arrived]).tolist():
             mine = deferred & arrived & (crossings == c)
             self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
@@ -108,17 +151,24 @@ class Journeys:
         # joiners take (hh, reserved=0); _divert_later takes (hh, code)
         self.loop.batch(at[events], handlers, households[events], np.minimum(code, 0))
 
-    def _arrival_codes(self, crossings: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
-        """For arrivals at ``crossings`` at ``at``: the code :meth:`_arrival` takes (the
-        crossing, or ``-1 - crossing`` when the household will divert from it), and whether
-        the crossing takes the household ahead of time (all-FIFO and not diverting)."""
+    def _arrival_codes(
+        self, crossings: np.ndarray, at: np.ndarray, households: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """For ``households`` arriving at ``crossings`` at ``at``: the code :meth:`_arrival`
+        takes (the crossing, or ``-1 - crossing`` when the household will divert from it), and
+        whether the crossing takes the household ahead of time (all-FIFO and not diverting)."""
         diverts = np.zeros(len(at), dtype=bool)
         for c, patience in enumerate(self._patience):
             if patience is None:
                 continue
             here = crossings == c
+            closed = np.zeros(len(at), dtype=bool)
             for start, end in self.closures[self.names[c]]:
-                diverts |= here & (start <= at) & (at < end) & (end - at > patience)
+                closed |= here & (start <= at) & (at < end) & (end - at > patience)
+            who = self._who[c]
+            if who is not None:
+                closed &= who.divert_all(households)
+            diverts |= closed
         code = np.where(diverts, -1 - crossings, crossings)
         fifo = np.array([self.crossings[n].deferred for n in self.names])[crossings]
         return code, fifo & ~diverts
@@ -129,7 +179,7 @@ class Journeys:
 
     def arrive_now(self, hh: int, crossing: int) -> None:
         """Household ``hh`` (direct demand) turns up at ``crossing`` now."""
-        if self.diversion_wait(crossing) is None:
+        if self.diversion_wait(crossing, hh) is None:
             self.crossings[self.names[crossing]].enter(hh)
         else:
             self.env.process(self._divert(hh, crossing))
@@ -153,7 +203,7 @@ class Journeys:
         group, persons = self.hh.group[hh], self.hh.size[hh]
         tracked = self.hh.mode[hh] != DIRECT
         for _ in range(MAX_DIVERSIONS):
-            patience = self.diversion_wait(crossing)
+            patience = self.diversion_wait(crossing, hh)
             if patience is None:
                 break
             self.crossings[name].gave_up(hh, env.now, env.now + patience)
@@ -166,16 +216,17 @@ class Journeys:
             name = self.names[crossing]
         self.crossings[name].enter(hh)
 
-    def diversion_wait(self, crossing: int, at: float | None = None) -> float | None:
-        """Hours a household arriving now (or ``at``) waits before diverting, or None if it
-        stays in line."""
+    def diversion_wait(self, crossing: int, hh: int, at: float | None = None) -> float | None:
+        """Hours household ``hh`` arriving now (or ``at``) waits before diverting, or None if
+        it stays in line."""
         patience = self._patience[crossing]
         if patience is None:
             return None
         now = self.env._now if at is None else at
         for start, end in self.closures[self.names[crossing]]:
             if start <= now < end and end - now > patience:
-                return patience
+                who = self._who[crossing]
+                return patience if who is None or who.diverts(hh) else None
         return None
 
 

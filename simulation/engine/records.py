@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.scenario.schema import APPROACH as APPROACH  # the frames' road pseudo-stage
 from simulation.scenario.schema import Scenario
 
 # where a person is (stocks); transitions move persons between these

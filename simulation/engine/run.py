@@ -21,7 +21,7 @@ from simulation.engine.households import Households
 from simulation.engine.journeys import Journeys, exit_recorder, exits_recorder
 from simulation.engine.population import GroupDraw, draw_group
 from simulation.engine.presets import ServicePresets
-from simulation.engine.records import IN_PAKISTAN, VOLUNTARY, FlowLog, RawRun
+from simulation.engine.records import APPROACH, IN_PAKISTAN, VOLUNTARY, FlowLog, RawRun
 from simulation.engine.sources import (
     DemandLine,
     direct_demand,
@@ -133,11 +133,13 @@ def _collect(
     initial: dict[str, dict[int, int]],
     journeys: Journeys,
 ) -> RawRun:
-    logs = {
-        (cname, sname): stage.log.to_arrays()
-        for cname, crossing in scenario.crossings.items()
-        for sname, stage in zip(crossing.stages, crossings[cname].stages, strict=True)
-    }
+    logs = {}
+    for cname, crossing in scenario.crossings.items():
+        for sname, stage in zip(crossing.stages, crossings[cname].stages, strict=True):
+            logs[cname, sname] = stage.log.to_arrays()
+        road = getattr(crossings[cname].stages[0], "road_log", None)
+        if road is not None:  # after the crossing's stages: frames take the first as first
+            logs[cname, APPROACH] = road.to_arrays()
     return RawRun(
         scenario=scenario,
         seed=seed,

@@ -41,7 +41,9 @@ def service_moments_hours(service: ServiceTime, persons: float) -> tuple[float, 
 def _stage_estimates(
     scenario: Scenario, crossing: str, stage: str, days: pd.DataFrame
 ) -> pd.DataFrame:
-    spec = scenario.crossings[crossing].stages[stage]
+    spec = scenario.crossings[crossing].stages.get(stage)
+    if spec is None:  # the road to a bounded first stage: no servers, nothing to estimate
+        return pd.DataFrame({"utilisation": np.nan, "wait_mgc_hours": np.nan}, index=days.index)
     open_hours = open_hours_by_day(scenario, crossing, stage)
     servers = servers_by_day(scenario, crossing, stage)
     day = (days["date"] - pd.Timestamp(scenario.calendar.start)).dt.days.to_numpy()

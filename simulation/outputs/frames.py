@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from simulation.engine.records import MODES, RENEGED, SERVED, STATES, UNSERVED, RawRun
+from simulation.engine.records import APPROACH, MODES, RENEGED, SERVED, STATES, UNSERVED, RawRun
 
 
 def step_function(
@@ -48,6 +48,24 @@ def queue_levels(
     order = _ties_down_first(times, sign)
     levels = {"households": np.cumsum(sign[order]), "persons": np.cumsum(persons[order])}
     return times[order], levels
+
+
+def waiting_area(
+    raw: RawRun, crossing: str, stage: str, log: dict[str, np.ndarray], size: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The visits whose :func:`queue_levels` are the stage's waiting area: ``log`` itself,
+    except at a first stage with a road (an APPROACH log), whose visits count from their
+    arrival at the crossing: there, each household's time on the road is taken off (its road
+    visit enters with its times swapped: -1 on reaching the road, +1 on leaving it)."""
+    road = raw.stage_logs.get((crossing, APPROACH))
+    if road is None or stage != next(iter(raw.scenario.crossings[crossing].stages)):
+        return log, size
+    swapped = {
+        "arrive": np.concatenate([log["arrive"], road["start"]]),
+        "start": np.concatenate([log["start"], road["arrive"]]),
+        "kind": np.concatenate([log["kind"], np.full(len(road["kind"]), SERVED, np.int8)]),
+    }
+    return swapped, np.concatenate([size, raw.sizes[road["hh"]].astype(float)])
 
 
 def daily_mean_max(
@@ -90,7 +108,7 @@ def _stage_daily(raw: RawRun, crossing: str, stage: str) -> pd.DataFrame:
     size = raw.sizes[log["hh"]].astype(float)
     served = log["kind"] == SERVED
     cols: dict[str, np.ndarray] = {}
-    times, levels = queue_levels(log, size, horizon)
+    times, levels = queue_levels(*waiting_area(raw, crossing, stage, log, size), horizon)
     arrive_day = (log["arrive"] // 24).astype(np.int64)
     done = served & (log["leave"] < horizon)
     leave_day = (log["leave"][done] // 24).astype(np.int64)
@@ -160,7 +178,8 @@ def hourly_queue(raw: RawRun) -> pd.DataFrame:
     frames = []
     for (crossing, stage), log in raw.stage_logs.items():
         size = raw.sizes[log["hh"]].astype(float)
-        times, levels = queue_levels(log, size, raw.scenario.horizon_hours)
+        area, weights = waiting_area(raw, crossing, stage, log, size)
+        times, levels = queue_levels(area, weights, raw.scenario.horizon_hours)
         cols = {f"queue_{unit}": level_at(times, lv, hours) for unit, lv in levels.items()}
         frames.append(
             pd.DataFrame(
@@ -317,7 +336,7 @@ def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
     names = list(raw.scenario.crossings)
     out = raw.exits["crossing"] == names.index(crossing)
     exit_hh, exit_time = raw.exits["hh"][out], raw.exits["time"][out]
-    logs = [log for (c, _), log in raw.stage_logs.items() if c == crossing]
+    logs = [log for (c, s), log in raw.stage_logs.items() if c == crossing and s != APPROACH]
     if len(exit_hh) == 0 or not logs:
         return np.zeros(0)
     first = logs[0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulation.scenario.schema import (
+    APPROACH,
     HOURS_PER_DAY,
     MAX_DAYS,
     CampClosure,
@@ -168,7 +169,8 @@ def _check_crossings(s: Scenario) -> Iterator[Problem]:
     demanded = _demanded_crossings(s)
     for cname, crossing in s.crossings.items():
         base: tuple[str | int, ...] = ("crossings", cname)
-        for i, (sname, stage) in enumerate(crossing.stages.items()):
+        first_bounded = next(iter(crossing.stages.values())).waiting_capacity_households
+        for sname, stage in crossing.stages.items():
             spath = (*base, "stages", sname)
             if cname in demanded and stage.servers < 1:
                 yield Problem(
@@ -178,12 +180,12 @@ def _check_crossings(s: Scenario) -> Iterator[Problem]:
             yield from _ascending((*spath, "servers_schedule"), [st.start for st in steps])
             for j, step in enumerate(steps):
                 yield from _in_calendar(s, (*spath, "servers_schedule", j, "from"), step.start)
-            if i == 0 and stage.waiting_capacity_households is not None:
+            if sname == APPROACH and first_bounded is not None:
                 yield Problem(
-                    (*spath, "waiting_capacity_households"),
-                    stage.waiting_capacity_households,
-                    "the first stage's queue is the road and cannot be bounded; "
-                    "bound a later stage",
+                    spath,
+                    sname,
+                    "names the road to a first stage with waiting_capacity_households; "
+                    "rename the stage",
                 )
             backlog = stage.initial_backlog
             if backlog is not None and backlog.group in s.populations:

@@ -305,6 +305,11 @@ class Backlog(Frozen):
     household_size: HouseholdSize | None = None
 
 
+# the pseudo-stage of the frames for a crossing whose first stage has a waiting limit: the
+# road leading to it, where households wait until there is room (a stage may not take the name)
+APPROACH = "approach"
+
+
 class Stage(Frozen):
     """One processing stage of a crossing (desks, lanes, counters)."""
 
@@ -333,11 +338,14 @@ class Closure(Frozen):
 
 
 class Divert(Frozen):
-    """Households waiting at a closed crossing leave for another after ``patience_hours``."""
+    """Households reaching a crossing closed for longer than ``patience_hours``: a ``share``
+    of them (each household drawn at random) wait that long and leave for crossing ``to``;
+    the others wait in line until it reopens."""
 
     to: str
     patience_hours: Duration
     travel_hours: Distribution
+    share: Share = 1.0
 
 
 class Crossing(Frozen):

@@ -96,9 +96,9 @@ def build_stages(
             continue
         rank = households.ranks(tuple(spec.priority)) if spec.priority else None
         waiting = spec.waiting_capacity_households
-        if loop is None:
-            built.append(Stage(env, clock, capacity, households.size, rank, waiting, preset))
-        else:
-            args = (clock, capacity, households.size, rank, waiting, preset)
-            built.append(LoopStage(env, loop, *args))
+        args = (clock, capacity, households.size, rank, waiting, preset)
+        event_stage = Stage(env, *args) if loop is None else LoopStage(env, loop, *args)
+        if k == 0 and waiting is not None:  # a bounded first stage: overflow on the road
+            event_stage.open_road()
+        built.append(event_stage)
     return built

@@ -20,7 +20,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from simulation.engine.presets import PresetColumn
-from simulation.engine.records import UNSERVED, StageLog
+from simulation.engine.records import SERVED, UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
 from simulation.scenario.calendar import TIME_EPS
 
@@ -70,6 +70,8 @@ class Stage:
         self._seq = 0
         self._blocked: deque[Event] = deque()
         self._reserved = 0
+        self._road: deque[tuple[float, int, Service]] | None = None  # see open_road
+        self.road_log: StageLog | None = None
         self._next_time, self._next_servers = (
             capacity[1] if len(capacity) > 1 else (INF, self.servers)
         )
@@ -79,6 +81,14 @@ class Stage:
     def __len__(self) -> int:
         """Households waiting (not in service)."""
         return len(self._heap) if self._rank is not None else len(self._fifo)
+
+    def open_road(self) -> None:
+        """Make this (first, bounded) stage's overflow wait on the approach road: households
+        finding the waiting area full queue there in arrival order and move in as places free
+        up; their visits here keep their arrival at the crossing, and :attr:`road_log`
+        records each one's time on the road (start = moved in, inf if still there)."""
+        assert self.waiting_capacity is not None, "only a bounded stage has a road"
+        self._road, self.road_log = deque(), StageLog()
 
     def _follow(self, capacity: Sequence[tuple[float, int]]) -> Generator[Event, Any, None]:
         ahead = [*capacity[2:], (INF, capacity[-1][1])]
@@ -104,7 +114,10 @@ class Stage:
         done = Service(self.env)
         now = self.env._now  # the property costs a call; this runs once per visit
         if self._fifo or self._heap:
-            self._enqueue(now, hh, done)
+            if self._road is not None and (self._road or not self.has_room()):
+                self._road.append((now, hh, done))
+            else:
+                self._enqueue(now, hh, done)
         elif (self.busy < self.servers and self._next_time - now > TIME_EPS) or self._free():
             # the first test is _free()'s common case, inlined; _free() decides near a change
             self._begin(now, hh, done)
@@ -156,16 +169,31 @@ class Stage:
             else:
                 _, _, arrived, hh, done = heapq.heappop(self._heap)
             self._begin(arrived, hh, done)
+            if self._road:  # a place freed: the head of the road moves in
+                self._admit()
         while self._blocked and self.has_room():
             self._reserved += 1
             self._blocked.popleft().succeed()
 
+    def _admit(self) -> None:
+        """The household at the head of the road moves into the waiting area now."""
+        assert self._road is not None and self.road_log is not None
+        arrived, hh, done = self._road.popleft()
+        now = self.env._now
+        self.road_log.add(hh, arrived, now, now, SERVED, now)
+        self._enqueue(arrived, hh, done)
+
     def close_books(self, horizon: float) -> None:
-        """At the end of the run (``horizon``), record households still waiting as unserved.
+        """At the end of the run (``horizon``), record households still waiting as unserved
+        (those still on the road too, in both logs).
 
         Households still in service or blocked at a server keep ``leave`` = inf.
         """
         inf = INF
         waiting = [(a, h) for a, h, _ in self._fifo] + [(a, h) for _, _, a, h, _ in self._heap]
-        for arrived, hh in waiting:
+        road = [(a, h) for a, h, _ in self._road or ()]
+        for arrived, hh in waiting + road:
             self.log.add(hh, arrived, inf, inf, UNSERVED, inf)
+        for arrived, hh in road:
+            assert self.road_log is not None
+            self.road_log.add(hh, arrived, inf, inf, UNSERVED, inf)

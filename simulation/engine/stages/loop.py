@@ -148,6 +148,8 @@ class LoopStage:
         self._seq = 0
         self._blocked: deque[tuple[Handler, int, int]] = deque()
         self._reserved = 0
+        self._road: deque[tuple[float, int]] | None = None  # see open_road
+        self.road_log: StageLog | None = None
         self._next_time, self._next_servers = (
             capacity[1] if len(capacity) > 1 else (INF, self.servers)
         )
@@ -160,6 +162,11 @@ class LoopStage:
     def __len__(self) -> int:
         """Households waiting (not in service)."""
         return len(self._queue)
+
+    def open_road(self) -> None:
+        """Overflow waits on the approach road (:meth:`Stage.open_road`, same rules)."""
+        assert self.waiting_capacity is not None, "only a bounded stage has a road"
+        self._road, self.road_log = deque(), StageLog()
 
     def _follow(self, capacity: Sequence[tuple[float, int]]) -> Generator[Event, Any, None]:
         ahead = [*capacity[2:], (INF, capacity[-1][1])]
@@ -211,6 +218,8 @@ class LoopStage:
             visit = len(self._visits) >> 5
             self._visits += PACK(hh, now, now, end)
             heappush(self._heap, (end, NORMAL, next(self._ids), self._on_end, visit, hh))
+        elif self._road is not None and (self._road or not self.has_room()):
+            self._road.append((now, hh))
         elif self._rank is None:
             self._queue.append((now, hh))
         else:
@@ -280,10 +289,24 @@ class LoopStage:
             else:
                 _, _, arrived, hh = heappop(queue)
             self._begin(arrived, hh)
+            if self._road:  # a place freed: the head of the road moves in
+                self._admit()
         while self._blocked and self.has_room():
             self._reserved += 1  # the reference succeeds the waiting event here
             handler, a, b = self._blocked.popleft()
             heappush(self._heap, (self.env._now, NORMAL, next(self._ids), handler, a, b))
+
+    def _admit(self) -> None:
+        """The household at the head of the road moves into the waiting area now."""
+        assert self._road is not None and self.road_log is not None
+        arrived, hh = self._road.popleft()
+        now = self.env._now
+        self.road_log.add(hh, arrived, now, now, SERVED, now)
+        if self._rank is None:
+            self._queue.append((arrived, hh))
+        else:
+            self._seq += 1
+            heappush(self._queue, (self._rank[hh], self._seq, arrived, hh))
 
     def gave_up(self, hh: int, arrived: float, leaves: float) -> None:
         """Record household ``hh`` giving up at ``leaves`` (a visit that reneged)."""
@@ -294,9 +317,13 @@ class LoopStage:
         """At the end of the run (``horizon``), record the households still waiting as
         unserved (in the order of :meth:`Stage.close_books`) and write :attr:`log`."""
         waiting = self._queue if self._rank is None else [(a, h) for _, _, a, h in self._queue]
-        for arrived, hh in waiting:
+        road = list(self._road or ())
+        for arrived, hh in [*waiting, *road]:
             self._other[len(self._visits) >> 5] = (UNSERVED, INF)
             self._visits += PACK(hh, arrived, INF, INF)
+        for arrived, hh in road:
+            assert self.road_log is not None
+            self.road_log.add(hh, arrived, INF, INF, UNSERVED, INF)
         self._write_log(horizon)
 
     def _write_log(self, horizon: float) -> None:
