@@ -24,6 +24,7 @@ class GroupDraw:
     travel_hours: np.ndarray  # home to the chosen crossing
     depart_hours: np.ndarray  # voluntary departure time, inf if none in the horizon
     vulnerable: np.ndarray  # bool
+    region: np.ndarray  # index into the group's regions (in file order)
 
 
 def split_persons(spec_sizes: np.ndarray, persons: int) -> np.ndarray:
@@ -74,11 +75,11 @@ def draw_group(
     pop = scenario.populations[group]
     sizes = draw_sizes(pop, households)
     n = len(sizes)
-    crossing, travel = _routes(scenario, pop, households, n)
+    region, crossing, travel = _routes(scenario, pop, households, n)
     vulnerable = households.random(n) < pop.vulnerable_share
     depart = departure_hours(voluntary_hazard(scenario, group), departures, n)
     depart[departures.random(n) < pop.voluntary.never_share] = np.inf
-    return GroupDraw(sizes, crossing, travel, depart, vulnerable)
+    return GroupDraw(sizes, crossing, travel, depart, vulnerable, region)
 
 
 def _shares(values: list[float]) -> np.ndarray:
@@ -89,8 +90,8 @@ def _shares(values: list[float]) -> np.ndarray:
 
 def _routes(
     scenario: Scenario, pop: Population, rng: np.random.Generator, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each household's region, then its crossing (index) and travel hours to it."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each household's region (index), then its crossing (index) and travel hours to it."""
     crossing_names = list(scenario.crossings)
     regions = list(pop.regions.values())
     region = rng.choice(len(regions), size=n, p=_shares([r.share for r in regions]))
@@ -105,4 +106,4 @@ def _routes(
             chosen = members[pick == k]
             crossing[chosen] = crossing_names.index(cname)
             travel[chosen] = sample(route.travel_hours, rng, len(chosen))
-    return crossing, travel
+    return region, crossing, travel
