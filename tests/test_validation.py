@@ -120,7 +120,8 @@ FOLDER_NAME = (
 FINITE = "expected a finite number, not infinity or NaN"
 DISTS = "exponential, gamma, lognormal, fixed, empirical"
 EVENTS = (
-    "deadline_extension, closure, capacity_change, hazard_change, opening_hours, crackdown_change"
+    "deadline_extension, closure, capacity_change, hazard_change, opening_hours, crackdown_change, "
+    "status_extension, no_adverse_action, holding_change, transport_change"
 )
 
 
