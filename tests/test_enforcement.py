@@ -156,12 +156,18 @@ def test_a_campaign_takes_every_household_of_its_region_at_rate_one() -> None:
 
 
 def test_the_general_crackdown_arrests_first_and_campaigns_share_the_holding_space() -> None:
+    populations = {
+        "acc": _group(400, {"kp": 1.0}),  # only the campaign arrests acc
+        "por": _group(400, {"kp": 1.0}, status_lapses=day(0)),  # only the general one, por
+    }
     holding = {"capacity_persons": 30, "dwell_hours": {"dist": "fixed", "value": 1000.0}}
-    campaign = {"name": "sweep", "from": day(1), "arrest_rate_per_day": 1.0,
+    campaign = {"name": "sweep", "groups": ["acc"], "from": day(1), "arrest_rate_per_day": 1.0,
                 "arrest_capacity_persons_per_day": 100}  # fmt: skip
-    s = _scenario({"holding": holding, "campaigns": [campaign]})
-    # day 1: the general crackdown takes its 20, the campaign the 10 left in holding
-    assert _arrests(s)[:3].tolist() == [0, 30, 0]
+    s = _scenario({"holding": holding, "campaigns": [campaign]}, populations=populations)
+    # day 1: the general crackdown takes its 20 of por, the campaign the 10 places left (acc);
+    # the campaign does not use the general capacity of 20; from day 2 holding is full
+    assert _arrests(s, group=s.group_names.index("por"))[:3].tolist() == [0, 20, 0]
+    assert _arrests(s, group=s.group_names.index("acc"))[:3].tolist() == [0, 10, 0]
 
 
 # ---------------------------------------------------------------- pause while shut
