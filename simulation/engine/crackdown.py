@@ -213,7 +213,12 @@ class Crackdown:
         return pointer
 
     def _pick(
-        self, order: list[int], pointer: int, target: int, budget: int, blocked: np.ndarray | None
+        self,
+        order: list[int],
+        pointer: int,
+        target: int,
+        budget: int,
+        blocked: np.ndarray | None = None,
     ) -> tuple[list[int], int]:
         """The households :meth:`_arrest` takes from ``order[pointer:]``, and the new pointer:
         those at home (and not ``blocked``), in order, while fewer than ``target`` are taken
