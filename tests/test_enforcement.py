@@ -94,6 +94,11 @@ def test_a_lapsed_status_is_arrested_before_any_deadline() -> None:
     assert per_day.tolist() == [0] + [20] * 19
 
 
+def test_a_status_lapsed_before_the_calendar_is_arrested_from_the_first_day() -> None:
+    populations = {"por": _group(400, {"kp": 1.0}, status_lapses=day(-30))}
+    assert _arrests(_scenario(populations=populations))[:3].tolist() == [20, 20, 20]
+
+
 def test_a_status_extension_moves_the_lapse_from_its_announcement() -> None:
     populations = {"por": _group(400, {"kp": 1.0}, status_lapses=day(3), deadline=day(15))}
     extension = {"event": "status_extension", "date": day(2), "group": "por", "new_lapse": day(6)}

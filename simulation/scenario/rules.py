@@ -109,8 +109,7 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
             vol.after_deadline_per_day,
             f"applies after the deadline; expected populations.{name}.deadline",
         )
-    if pop.status_lapses is not None:
-        yield from _not_before_start(s, (*base, "status_lapses"), pop.status_lapses)
+    # status_lapses may precede the calendar: the group's legal stay was already over
     if pop.persons > 0 and s.crackdown is not None and name in _arrestable(s):
         cap = _smallest_vehicle(s)
         size = pop.household_size
