@@ -26,6 +26,7 @@ Waits (start - arrive) of the 25 served visits: 0..19 (hh 0-19), 24.5, 20, 0, 0,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ import pytest
 from simulation import Results, Scenario, parse_scenario, run_replications
 from simulation.engine.records import (
     AT_CROSSING,
+    DETAINED,
     DIRECT,
     IN_PAKISTAN,
     RETURNED,
@@ -247,6 +249,20 @@ def test_days_to_50pct_left(results: Results) -> None:
 def test_days_to_90pct_left(results: Results) -> None:
     """Day 2: 43 - 16 - 5 - 6 - 8 = 8 still at home (91.1% left, the first day past 90%)."""
     assert value(results, "days_to_90pct_left", group="acc") == 2
+
+
+def test_persons_arrested() -> None:
+    """The hand-built run plus one arrest: hh 27 (8 persons, at home) detained at hour 30
+    (day 1). persons_arrested counts it once; the stocks' ``arrested`` column is 0, 8, 0."""
+    scenario = hand_scenario()
+    run = hand_run(scenario)
+    arrest = {"time": 30.0, "group": ACC, "src": IN_PAKISTAN, "dst": DETAINED, "persons": 8}
+    flows = {k: np.append(v, np.array(arrest[k], dtype=v.dtype)) for k, v in run.flows.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replications, "run_model", lambda s, seed: replace(run, flows=flows))
+        arrested = run_replications(scenario, replications=1, seed=1)
+    assert value(arrested, "persons_arrested") == 8
+    assert arrested.stocks["arrested"].tolist() == [0, 8, 0]
 
 
 def test_every_outcome_has_a_hand_worked_value_here(results: Results) -> None:

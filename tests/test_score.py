@@ -247,6 +247,34 @@ def test_figures_outside_the_calendar_or_after_until_are_skipped_with_their_reas
     assert "do not count arrests" in reasons["returns.csv:8"]
 
 
+def test_arrests_are_scored_from_the_stocks_by_status_and_all_pakistan_only(tiny, tmp_path):
+    """Arrests per day from the stocks' ``arrested`` column: acc 3 + rep persons a day,
+    undocumented 7; over 1-10 April that is 10 x (10 + rep) for all statuses."""
+    results = hand_results()
+    dates = pd.date_range(START, periods=DAYS, freq="D")
+    results.stocks = pd.DataFrame([(rep, date, group, per_day + (rep if group == "acc" else 0))
+                                   for rep in range(2) for date in dates
+                                   for group, per_day in (("acc", 3), ("undocumented", 7))],
+                                  columns=["replication", "date", "group", "arrested"])  # fmt: skip
+    rows = [("2025-04-01", "2025-04-10", "all_Pakistan", "all", "arrests_total", 100),
+            ("2025-04-01", "2025-04-10", "all_Pakistan", "ACC", "arrests_total", 30),
+            ("2025-04-01", "2025-04-10", "Torkham", "all", "arrests_total", 30),
+            ("2025-04-01", "2025-04-10", "all_Pakistan", "deportees", "arrests_total", 30),
+            ]  # fmt: skip
+    observed = read_observed(write_observed(tmp_path / "returns.csv", rows))
+    table = score(tiny, results, observed).table.set_index("row_id")
+    assert table.loc["returns.csv:2", "simulated_mean"] == pytest.approx(np.mean([100, 110]))
+    assert "a status's share of returns does not adjust" in table.loc["returns.csv:2", "adjustment"]
+    assert table.loc["returns.csv:3", "simulated_mean"] == pytest.approx(np.mean([30, 40]))
+    assert (
+        table.loc["returns.csv:4", "reason"]
+        == "arrests are counted for all_Pakistan only, not by crossing"
+    )
+    assert (
+        table.loc["returns.csv:5", "reason"] == "arrests are counted by status, not for deportees"
+    )
+
+
 # ---------------------------------------------------------------- a status the scenario lacks
 def test_an_all_status_figure_is_reduced_by_the_share_of_a_status_the_scenario_lacks(
     tiny, tmp_path
@@ -355,7 +383,8 @@ def test_the_command_prints_the_table_and_writes_score_skipped_and_the_plot(
 
 def test_a_shipped_scenario_shrunk_is_scored_against_the_repository_data(tmp_path, capsys):
     """The April 2025 UN figures of the default scenario are compared (less the stated PoR
-    share); KP_all, arrests and the PoR share itself are not, each with its reason."""
+    share), the April arrests too (flagged: a PoR share of returns does not adjust arrests);
+    KP_all and the PoR share itself are not, each with its reason."""
     path = ROOT / "scenarios" / "torkham_2025_acc.yaml"
     from simulation import load_scenario
 
@@ -370,7 +399,11 @@ def test_a_shipped_scenario_shrunk_is_scored_against_the_repository_data(tmp_pat
     assert table.loc[row, "observed"] == pytest.approx(april["value"].iloc[0] * 0.94)
     assert set(table["series"]) == {"UN"}
     reasons = " ".join(table["reason"].dropna())
-    assert "no crossing KP_all" in reasons and "arrests" in reasons and "no PoR group" in reasons
+    assert "no crossing KP_all" in reasons and "no PoR group" in reasons
+    arrests = data[(data["date_start"] == "2025-04-01") & (data["metric"] == "arrests_total")]
+    arrested = table.loc[f"returns.csv:{arrests.index[0] + 2}"]
+    assert bool(arrested["comparable"]) and arrested["simulated_mean"] > 0
+    assert "does not adjust arrests_total" in arrested["adjustment"]
 
 
 # ---------------------------------------------------------------- the plot

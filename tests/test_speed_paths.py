@@ -237,13 +237,24 @@ def test_every_public_name_is_importable() -> None:
 
 
 def _pick_one_by_one(
-    status: bytearray, sizes: np.ndarray, order: list[int], pointer: int, target: int, budget: int
+    status: bytearray,
+    sizes: np.ndarray,
+    order: list[int],
+    pointer: int,
+    target: int,
+    budget: int,
+    shut: np.ndarray | None = None,
 ) -> tuple[list[int], int]:
-    """The arrests of one day, one household at a time (the loop the crackdown replaced)."""
+    """The arrests of one day, one household at a time (the loop the crackdown replaced);
+    households ``shut`` (crossing closed) are passed over, and the pointer stays at the first
+    of them at home, so that it keeps its place."""
     taken: list[int] = []
+    held = None
     while len(taken) < target and pointer < len(order):
         hh = order[pointer]
-        if status[hh] != 0:  # not at home
+        if status[hh] != 0 or (shut is not None and shut[hh]):  # not at home, or passed over
+            if status[hh] == 0 and held is None:
+                held = pointer
             pointer += 1
             continue
         if sizes[hh] > budget:
@@ -251,24 +262,31 @@ def _pick_one_by_one(
         pointer += 1
         taken.append(hh)
         budget -= int(sizes[hh])
-    return taken, pointer
+    return taken, pointer if held is None else min(held, pointer)
 
 
+@pytest.mark.parametrize("closed", [False, True])
 @pytest.mark.parametrize("seed", range(20))
-def test_a_days_arrests_picked_with_numpy_equal_one_by_one(seed: int) -> None:
+def test_a_days_arrests_picked_with_numpy_equal_one_by_one(seed: int, closed: bool) -> None:
     from simulation.engine.crackdown import Crackdown
     from simulation.engine.households import Households
 
     rng = np.random.default_rng(seed)
     n = 3000
     households = Households(["g"])
-    households.add(rng.integers(1, 9, n), 0, 0, np.zeros(n, dtype=np.int64), at_home=True)
+    crossing = (rng.random(n) < rng.random()).astype(np.int64)  # crossing 1 or 0
+    households.add(rng.integers(1, 9, n), 0, 0, crossing, at_home=True)
     away = rng.random(n) < rng.random()  # from none to nearly all gone
     households.leave_home(np.flatnonzero(away).tolist())
     crackdown = Crackdown.__new__(Crackdown)  # only what _pick reads
     crackdown.hh, crackdown._sizes = households, np.asarray(households.size)
+    crackdown._crossings = crossing
     order = rng.permutation(n).tolist()
     pointer = int(rng.integers(0, n))
     target, budget = int(rng.integers(1, 400)), int(rng.integers(-5, 2000))
-    expected = _pick_one_by_one(households.status, crackdown._sizes, order, pointer, target, budget)
-    assert crackdown._pick(order, pointer, target, budget) == expected
+    blocked = np.array([False, True]) if closed else None  # crossing 1 shut
+    shut = crossing == 1 if closed else None
+    expected = _pick_one_by_one(
+        households.status, crackdown._sizes, order, pointer, target, budget, shut
+    )
+    assert crackdown._pick(order, pointer, target, budget, blocked) == expected

@@ -121,7 +121,7 @@ FINITE = "expected a finite number, not infinity or NaN"
 DISTS = "exponential, gamma, lognormal, fixed, empirical"
 EVENTS = (
     "deadline_extension, closure, capacity_change, hazard_change, opening_hours, crackdown_change, "
-    "camp_closure"
+    "status_extension, no_adverse_action, holding_change, transport_change, camp_closure"
 )
 
 

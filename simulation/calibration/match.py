@@ -24,9 +24,10 @@ KINDS = {  # metric -> how the simulated value is made from daily persons
     "returns_total": "total", CUMULATIVE: "total", "returns_daily": "per_day",
     "returns_daily_peak": "peak", "deported_total": "total", "deported_daily": "per_day",
     "deported_share": "share", "status_share": "share", "crossing_share": "share",
+    "arrests_total": "total",
 }  # fmt: skip
+ARRESTS = ("arrests_total",)  # metrics counted from arrests, not returns
 NOT_MODELLED = {
-    "arrests_total": "the result frames do not count arrests (only deportees once they return)",
     "families_total": "families here are registered family units (data/observed/README.md), "
     "not the model's households",
 }
@@ -54,6 +55,7 @@ class Target:
     last: dt.date
     denominator: Selection | None = None
     offset: Offset | None = None
+    quantity: str = "returns"  # or "arrests": which daily counts the figure is made from
 
     def simulate(self, daily: DailyReturns) -> np.ndarray:
         """The quantity in each replication."""
@@ -136,6 +138,8 @@ def target_of(row: pd.Series, cal: Calendar, rows: pd.DataFrame) -> Target | str
     if isinstance(chosen, str):
         return chosen
     first, last = max(row["date_start"], cal.start), row["date_end"]
+    if metric in ARRESTS:
+        return _arrest_target(row, chosen, first, last)
     if KINDS[metric] == "share":
         return _share_target(row, chosen, first, last)
     offset = None
@@ -145,6 +149,16 @@ def target_of(row: pd.Series, cal: Calendar, rows: pd.DataFrame) -> Target | str
             return found
         offset = found
     return Target(KINDS[metric], chosen, first, last, offset=offset)
+
+
+def _arrest_target(row: pd.Series, sel: Selection, first: dt.date, last: dt.date) -> Target | str:
+    """Persons arrested in the window, of every status or of the row's status (arrests have
+    no crossing, nor a mode)."""
+    if sel.crossings is not None:
+        return f"arrests are counted for {ALL_PAKISTAN} only, not by crossing"
+    if sel.modes is not None:
+        return f"arrests are counted by status, not for {row['population_group']}"
+    return Target("total", Selection(None, sel.groups, None), first, last, quantity="arrests")
 
 
 def _share_target(row: pd.Series, sel: Selection, first: dt.date, last: dt.date) -> Target | str:

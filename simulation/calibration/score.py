@@ -24,7 +24,7 @@ from simulation.calibration.match import (
     window_reason,
 )
 from simulation.calibration.observed import DEFAULT_SERIES, one_series
-from simulation.calibration.simulated import DailyReturns, Selection
+from simulation.calibration.simulated import DailyReturns, Selection, arrest_rows
 from simulation.results import Results
 from simulation.scenario.schema import Scenario
 
@@ -89,9 +89,13 @@ def score(
                    tuple(scenario.group_names), until)  # fmt: skip
     usable = rows if until is None else rows[rows["date_end"] <= until]
     daily = DailyReturns(results.returns, cal.start, scenario.days, _replications(results))
+    arrests = arrest_rows(results.stocks)
+    sources = {"returns": daily}
+    if arrests is not None:
+        sources["arrests"] = DailyReturns(arrests, cal.start, scenario.days, daily.replications)
     inside = rows[[touches(r, cal) for _, r in rows.iterrows()]]
     table = pd.DataFrame(
-        [_figure(r, cal, usable, daily, strict) for _, r in inside.iterrows()], columns=COLUMNS
+        [_figure(r, cal, usable, sources, strict) for _, r in inside.iterrows()], columns=COLUMNS
     )
     counts = {"series_rows": len(rows), "outside_calendar": len(rows) - len(inside),
               "other_series_rows": len(observed) - len(rows)}  # fmt: skip
@@ -107,9 +111,14 @@ def _replications(results: Results) -> int:
 
 
 def _figure(
-    row: pd.Series, cal: Calendar, usable: pd.DataFrame, daily: DailyReturns, strict: bool
+    row: pd.Series,
+    cal: Calendar,
+    usable: pd.DataFrame,
+    sources: dict[str, DailyReturns],
+    strict: bool,
 ) -> dict[str, object]:
-    """One observed row scored (or the reason it is not)."""
+    """One observed row scored (or the reason it is not); ``sources``: the daily returns and
+    (when the results count them) arrests."""
     out = {
         "row_id": row["row_id"], "metric": row["metric"], "crossing": row["crossing"],
         "group": row["population_group"], "date_start": row["date_start"],
@@ -127,7 +136,10 @@ def _figure(
     if isinstance(adjusted, str):
         return out | {"reason": adjusted}
     observed, notes = adjusted
-    values = target.simulate(daily)
+    if target.quantity not in sources:
+        return out | {"reason": "these results do not count arrests (written by an older "
+                                "version: run the scenario again)"}  # fmt: skip
+    values = target.simulate(sources[target.quantity])
     if np.isnan(values).any():
         return out | {"reason": "undefined in the model: nobody returned in the window"}
     mean, low, high = interval(values)

@@ -1,5 +1,6 @@
 """The simulated side of a figure: persons returned per day and replication, for any selection
-of crossings, groups and modes, from the ``returns`` frame (zero on days nobody returned)."""
+of crossings, groups and modes, from the ``returns`` frame (zero on days nobody returned); and
+persons arrested, from the ``stocks`` frame, in the same shape (:func:`arrest_rows`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ class Selection:
             for allowed, value in ((self.crossings, crossing), (self.groups, group),
                                    (self.modes, mode))
         )  # fmt: skip
+
+
+ARRESTED = "arrested"  # the mode of arrests in :func:`arrest_rows`; they have no crossing
+
+
+def arrest_rows(stocks: pd.DataFrame) -> pd.DataFrame | None:
+    """Persons arrested per day, group and replication, shaped as the returns frame (crossing
+    '' and mode ``arrested``); None when the stocks do not count arrests (older results)."""
+    if "arrested" not in stocks.columns:
+        return None
+    rows = stocks[["replication", "date", "group", "arrested"]].rename(
+        columns={"arrested": "persons"}
+    )
+    return rows.assign(crossing="", mode=ARRESTED)
 
 
 class DailyReturns:

@@ -32,6 +32,7 @@ class GroupDraw:
     travel_hours: np.ndarray  # home to the chosen crossing
     depart_hours: np.ndarray  # voluntary departure time, inf if none in the horizon
     vulnerable: np.ndarray  # bool
+    region: np.ndarray  # index into the group's regions (in file order)
 
 
 def split_persons(spec_sizes: np.ndarray, persons: int) -> np.ndarray:
@@ -93,10 +94,10 @@ def draw_group(
     pop = scenario.populations[group]
     sizes = draw_sizes(pop, households)
     n = len(sizes)
-    crossing, travel = _routes(scenario, pop, households, n)
+    region, crossing, travel = _routes(scenario, pop, households, n)
     vulnerable = households.random(n) < pop.vulnerable_share
     depart = leaving_hours(scenario, group, departures, streams, n)
-    return GroupDraw(sizes, crossing, travel, depart, vulnerable)
+    return GroupDraw(sizes, crossing, travel, depart, vulnerable, region)
 
 
 def leaving_hours(
@@ -183,8 +184,8 @@ def _shares(values: list[float]) -> np.ndarray:
 
 def _routes(
     scenario: Scenario, pop: Population, rng: np.random.Generator, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each household's region, then its crossing (index) and travel hours to it."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each household's region (index), then its crossing (index) and travel hours to it."""
     crossing_names = list(scenario.crossings)
     regions = list(pop.regions.values())
     region = rng.choice(len(regions), size=n, p=_shares([r.share for r in regions]))
@@ -199,4 +200,4 @@ def _routes(
             chosen = members[pick == k]
             crossing[chosen] = crossing_names.index(cname)
             travel[chosen] = sample(route.travel_hours, rng, len(chosen))
-    return crossing, travel
+    return region, crossing, travel

@@ -80,7 +80,8 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
     if lines:
         env.process(direct_demand(env, lines, scenario.days, households, presets))
     if scenario.crackdown is not None:
-        Crackdown(env, scenario, streams, households, flows, journeys, population).start()
+        regions = {g: draw.region for g, draw in draws.items()}
+        Crackdown(env, scenario, streams, households, flows, journeys, population, regions).start()
     with _quiet_gc():
         if loop is None:
             env.run(until=scenario.horizon_hours)

@@ -11,7 +11,17 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from simulation.engine.records import APPROACH, MODES, RENEGED, SERVED, STATES, UNSERVED, RawRun
+from simulation.engine.records import (
+    APPROACH,
+    DETAINED,
+    IN_PAKISTAN,
+    MODES,
+    RENEGED,
+    SERVED,
+    STATES,
+    UNSERVED,
+    RawRun,
+)
 
 
 def step_function(
@@ -260,7 +270,8 @@ def _no_returns(raw: RawRun) -> pd.DataFrame:
 
 
 def stocks(raw: RawRun) -> pd.DataFrame:
-    """Persons of each population group in each state at the end of every day."""
+    """Persons of each population group in each state at the end of every day, and the
+    persons of the group arrested that day (``arrested``)."""
     days, names = raw.scenario.days, list(raw.scenario.populations)
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
@@ -277,14 +288,23 @@ def stocks(raw: RawRun) -> pd.DataFrame:
         initial = np.array([raw.initial[group].get(s, 0) for s in range(len(STATES))])
         level = initial + np.cumsum(net, axis=0)
         frame = pd.DataFrame(level, columns=list(STATES))
+        frame["arrested"] = _arrested(f, keep & (f["group"] == gi), days)
         frame.insert(0, "group", group)
         frame.insert(0, "day", np.arange(days))
         rows.append(frame)
     if not rows:
-        return pd.DataFrame(columns=["date", "group", *STATES])
+        return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     out = pd.concat(rows, ignore_index=True)
     out.insert(0, "date", _dates(raw, out.pop("day").to_numpy()))
     return out
+
+
+def _arrested(f: dict[str, np.ndarray], mine: np.ndarray, days: int) -> np.ndarray:
+    """Persons arrested (moved from in Pakistan to detention) on each day, of the flows
+    ``mine`` (a mask)."""
+    arrests = mine & (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
+    day = (f["time"][arrests] // 24).astype(np.int64)
+    return np.bincount(day, f["persons"][arrests], minlength=days).astype(np.int64)
 
 
 def visit_outcomes(raw: RawRun) -> pd.DataFrame:

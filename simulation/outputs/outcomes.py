@@ -67,6 +67,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Persons still waiting at the stage when the calendar ends."),
     Outcome("persons_stranded_by_closures", "persons", MIN, ("crossing",),
             "Persons waiting at the crossing's first stage during a closure."),
+    Outcome("persons_arrested", "persons", INFO, (),
+            "Persons arrested within the calendar, all groups (general crackdown and campaigns)."),
     Outcome("days_to_50pct_left", DAY_UNIT, INFO, ("group",),
             "Day by whose end half of the group's persons have left Pakistan (NaN: never)."),
     Outcome("days_to_90pct_left", DAY_UNIT, INFO, ("group",),

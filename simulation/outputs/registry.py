@@ -58,7 +58,8 @@ FRAME_SPECS: tuple[FrameSpec, ...] = (
               ("time",), build=frames.hourly_queue),
     FrameSpec("returns", "Households and persons returned per day, crossing, group and mode.",
               ("date",), build=frames.returns),
-    FrameSpec("stocks", "Persons of each group in each state at the end of every day.",
+    FrameSpec("stocks", "Persons of each group in each state at the end of every day, and "
+              "persons arrested that day.",
               ("date",), build=frames.stocks),
     FrameSpec("who_waits", "Waits by crossing, stage, group, mode and vulnerability.",
               build=frames.who_waits),

@@ -74,6 +74,12 @@ def stage_outcomes(daily_stage: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def arrested_persons(stocks: pd.DataFrame) -> pd.DataFrame:
+    """Persons arrested over the calendar per replication, all groups together."""
+    total = stocks.groupby("replication")["arrested"].sum().reset_index()
+    return _long(total, "persons_arrested", "arrested")
+
+
 def days_to_leave(stocks: pd.DataFrame, share: float) -> pd.DataFrame:
     """Days after the start by which ``share`` of each group's persons have left Pakistan.
 
@@ -110,7 +116,7 @@ def outcomes(
         visit_outcomes[["replication", *KEYS, "value"]],
     ]
     if not stocks.empty:
-        parts += [days_to_leave(stocks, 0.5), days_to_leave(stocks, 0.9)]
+        parts += [arrested_persons(stocks), days_to_leave(stocks, 0.5), days_to_leave(stocks, 0.9)]
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     frame["value"] = frame["value"].astype(float)
     return frame

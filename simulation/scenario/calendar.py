@@ -10,16 +10,21 @@ import datetime as dt
 import numpy as np
 
 from simulation.scenario.schema import (
+    Campaign,
     CampClosure,
     CapacityChange,
     ClosureEvent,
     CrackdownChange,
     DeadlineExtension,
     HazardChange,
+    HoldingChange,
+    NoAdverseAction,
     OpeningHours,
     OpeningHoursChange,
     RateStep,
     Scenario,
+    StatusExtension,
+    TransportChange,
 )
 
 # hours (3.6 microseconds): within this of a capacity change the new capacity applies, since
@@ -168,9 +173,48 @@ def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
     return deadline
 
 
+def lapse_by_day(scenario: Scenario, group: str) -> np.ndarray:
+    """For each day, the last day (index) of the group's legal stay in force that day, after
+    announced ``status_extension``s; beyond the horizon when the status never lapses."""
+    pop = scenario.populations[group]
+    if pop.status_lapses is None:
+        return np.full(scenario.days, scenario.days + 10_000, dtype=np.int64)
+    lapse = np.full(scenario.days, day_index(scenario, pop.status_lapses), dtype=np.int64)
+    extensions = sorted(
+        (e.date, e.new_lapse)
+        for e in scenario.timeline
+        if isinstance(e, StatusExtension) and e.group == group
+    )
+    for announced, new in extensions:
+        lapse[max(day_index(scenario, announced), 0) :] = day_index(scenario, new)
+    return lapse
+
+
+def protected_days(scenario: Scenario, group: str) -> np.ndarray:
+    """Boolean per day: does a ``no_adverse_action`` event shield the group from arrests?"""
+    shielded = np.zeros(scenario.days, dtype=bool)
+    for e in scenario.timeline:
+        if isinstance(e, NoAdverseAction) and e.group in (None, group):
+            lo = max(day_index(scenario, e.date), 0)
+            shielded[lo : max(day_index(scenario, e.end) + 1, lo)] = True
+    return shielded
+
+
 def crackdown_days(scenario: Scenario, group: str) -> np.ndarray:
-    """Boolean per day: is the group past its deadline (in force that day)?"""
-    return np.arange(scenario.days) > deadline_by_day(scenario, group)
+    """Boolean per day: is the group subject to the general crackdown, i.e. past its deadline
+    or its status lapse (in force that day), and not shielded by ``no_adverse_action``?"""
+    days = np.arange(scenario.days)
+    past = (days > deadline_by_day(scenario, group)) | (days > lapse_by_day(scenario, group))
+    return past & ~protected_days(scenario, group)
+
+
+def campaign_days(scenario: Scenario, campaign: Campaign, group: str) -> np.ndarray:
+    """Boolean per day: is the campaign arresting the group (its dates, no shield)?"""
+    lo = max(day_index(scenario, campaign.start), 0)
+    last = scenario.days - 1 if campaign.end is None else day_index(scenario, campaign.end)
+    active = np.zeros(scenario.days, dtype=bool)
+    active[lo : max(last + 1, lo)] = True
+    return active & ~protected_days(scenario, group)
 
 
 def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
@@ -248,3 +292,37 @@ def arrest_capacity_by_day(scenario: Scenario) -> np.ndarray:
     for day, value in changes:
         capacity[max(day_index(scenario, day), 0) :] = value
     return capacity
+
+
+def holding_capacity_by_day(scenario: Scenario) -> np.ndarray:
+    """Persons the holding centres can hold on each day, after ``holding_change`` events."""
+    assert scenario.crackdown is not None
+    capacity = np.full(scenario.days, scenario.crackdown.holding.capacity_persons, dtype=np.int64)
+    changes = sorted(
+        (e.date, e.capacity_persons) for e in scenario.timeline if isinstance(e, HoldingChange)
+    )
+    for day, value in changes:
+        capacity[max(day_index(scenario, day), 0) :] = value
+    return capacity
+
+
+def transport_by_day(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Convoy departures per day and vehicle capacity (persons) on each day, after
+    ``transport_change`` events."""
+    assert scenario.crackdown is not None
+    spec = scenario.crackdown.transport
+    departures = np.full(scenario.days, spec.departures_per_day, dtype=np.int64)
+    vehicle = np.full(scenario.days, spec.vehicle_capacity_persons, dtype=np.int64)
+    changes = [
+        (e.date, e.departures_per_day, e.vehicle_capacity_persons)
+        for e in scenario.timeline
+        if isinstance(e, TransportChange)
+    ]
+    changes.sort(key=lambda change: change[0])  # stable: same-day events in file order
+    for day, per_day, persons in changes:
+        lo = max(day_index(scenario, day), 0)
+        if per_day is not None:
+            departures[lo:] = per_day
+        if persons is not None:
+            vehicle[lo:] = persons
+    return departures, vehicle

@@ -11,10 +11,12 @@ from simulation.scenario.schema import (
     APPROACH,
     HOURS_PER_DAY,
     MAX_DAYS,
+    Campaign,
     CampClosure,
     CrackdownChange,
     Population,
     Scenario,
+    TimelineEvent,
     Voluntary,
 )
 from simulation.scenario.suggest import did_you_mean
@@ -112,8 +114,9 @@ def _check_population(s: Scenario, name: str, pop: Population) -> Iterator[Probl
             f"applies after the deadline; expected populations.{name}.deadline",
         )
     yield from _check_hour_weights((*base, "voluntary", "hour_weights"), vol)
-    if pop.deadline is not None and pop.persons > 0 and s.crackdown is not None:
-        cap = s.crackdown.transport.vehicle_capacity_persons
+    # status_lapses may precede the calendar: the group's legal stay was already over
+    if pop.persons > 0 and s.crackdown is not None and name in _arrestable(s):
+        cap = _smallest_vehicle(s)
         size = pop.household_size
         if size.largest > cap:
             yield Problem(
@@ -135,6 +138,28 @@ def _check_hour_weights(path: tuple[str | int, ...], vol: Voluntary) -> Iterator
         )
     elif not any(w > 0 for w in weights):
         yield Problem(path, weights, "weights must not all be zero")
+
+
+def _arrestable(s: Scenario) -> set[str]:
+    """Groups that can be arrested: with a deadline or a lapsing status, or in a campaign."""
+    groups = {
+        g for g, p in s.populations.items() if p.deadline is not None or p.status_lapses is not None
+    }
+    for campaign in s.crackdown.campaigns if s.crackdown is not None else []:
+        groups.update(s.populations if campaign.groups is None else campaign.groups)
+    return groups
+
+
+def _smallest_vehicle(s: Scenario) -> int:
+    """The smallest deportation vehicle (persons) on any date."""
+    assert s.crackdown is not None
+    sizes = [s.crackdown.transport.vehicle_capacity_persons]
+    sizes += [
+        e.vehicle_capacity_persons
+        for e in s.timeline
+        if e.event == "transport_change" and e.vehicle_capacity_persons is not None
+    ]
+    return min(sizes)
 
 
 def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
@@ -260,8 +285,9 @@ def _check_timeline(s: Scenario) -> Iterator[Problem]:
             yield from _not_before_start(s, (*path, "new_deadline"), event.new_deadline)
             if group in s.populations and s.populations[group].deadline is None:
                 yield Problem((*path, "group"), group, "the group has no deadline to extend")
-        if event.event == "closure" and event.end < event.date:
+        if event.event in ("closure", "no_adverse_action") and event.end < event.date:
             yield Problem((*path, "end"), str(event.end), f"must not be before date ({event.date})")
+        yield from _check_enforcement_event(s, path, event)
     yield from _check_camp_closures(s)
 
 
@@ -291,6 +317,34 @@ def _check_camp_closures(s: Scenario) -> Iterator[Problem]:
             )
 
 
+def _check_enforcement_event(
+    s: Scenario, path: tuple[str | int, ...], event: TimelineEvent
+) -> Iterator[Problem]:
+    """Rules of ``status_extension``, ``no_adverse_action``, ``holding_change`` and
+    ``transport_change``."""
+    kinds = ("status_extension", "no_adverse_action", "holding_change", "transport_change")
+    if event.event not in kinds:
+        return
+    if s.crackdown is None and event.event != "status_extension":
+        yield Problem((*path, "event"), event.event, "needs a crackdown section to change")
+    if event.event == "status_extension":
+        yield from _not_before_start(s, (*path, "new_lapse"), event.new_lapse)
+        pop = s.populations.get(event.group)
+        if pop is not None and pop.status_lapses is None:
+            yield Problem(
+                (*path, "group"),
+                event.group,
+                f"the group's status does not lapse; expected populations.{event.group}"
+                ".status_lapses",
+            )
+    if (
+        event.event == "transport_change"
+        and event.departures_per_day is None
+        and event.vehicle_capacity_persons is None
+    ):
+        yield Problem(path, "{}", "give departures_per_day and/or vehicle_capacity_persons")
+
+
 def _check_crackdown_change(
     s: Scenario, path: tuple[str | int, ...], event: CrackdownChange
 ) -> Iterator[Problem]:
@@ -306,6 +360,34 @@ def _check_crackdown_change(
         )
 
 
+def _check_campaigns(s: Scenario) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, campaign in enumerate(s.crackdown.campaigns if s.crackdown is not None else []):
+        path: tuple[str | int, ...] = ("crackdown", "campaigns", i)
+        if campaign.name in seen:
+            yield Problem((*path, "name"), campaign.name, "campaign names must be unique")
+        seen.add(campaign.name)
+        yield from _check_campaign(s, path, campaign)
+
+
+def _check_campaign(
+    s: Scenario, path: tuple[str | int, ...], campaign: Campaign
+) -> Iterator[Problem]:
+    for j, group in enumerate(campaign.groups or []):
+        if group not in s.populations:
+            yield Problem((*path, "groups", j), group, _unknown("group", group, s.populations))
+    groups = [g for g in campaign.groups or s.populations if g in s.populations]
+    known = list(dict.fromkeys(r for g in groups for r in s.populations[g].regions))
+    for j, region in enumerate(campaign.regions or []):
+        if region not in known:
+            yield Problem((*path, "regions", j), region, _unknown("region", region, known))
+    yield from _not_before_start(s, (*path, "from"), campaign.start)
+    if campaign.end is not None and campaign.end < campaign.start:
+        yield Problem(
+            (*path, "to"), str(campaign.end), f"must not be before from ({campaign.start})"
+        )
+
+
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """All cross-field problems of a structurally valid scenario (empty when it is sound)."""
     problems = list(_check_calendar(scenario))
@@ -316,14 +398,25 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems.extend(_check_crossings(scenario))
     problems.extend(_check_demand(scenario))
     problems.extend(_check_timeline(scenario))
-    has_deadline = any(p.deadline is not None for p in scenario.populations.values())
-    if has_deadline and scenario.crackdown is None:
-        first = next(n for n, p in scenario.populations.items() if p.deadline is not None)
-        problems.append(
-            Problem(
-                ("populations", first, "deadline"),
-                str(scenario.populations[first].deadline),
-                "a deadline needs a crackdown section (apprehension, holding, transport)",
-            )
-        )
+    problems.extend(_check_campaigns(scenario))
+    problems.extend(_needs_crackdown(scenario))
     return problems
+
+
+_WHAT_NEEDS_CRACKDOWN = {"deadline": "a deadline", "status_lapses": "a lapsing status"}
+
+
+def _needs_crackdown(s: Scenario) -> Iterator[Problem]:
+    """A deadline or a lapsing status needs a crackdown section (the first one found)."""
+    if s.crackdown is not None:
+        return
+    for name, pop in s.populations.items():
+        for key in ("deadline", "status_lapses"):
+            if getattr(pop, key) is not None:
+                yield Problem(
+                    ("populations", name, key),
+                    str(getattr(pop, key)),
+                    f"{_WHAT_NEEDS_CRACKDOWN[key]} needs a crackdown section "
+                    "(apprehension, holding, transport)",
+                )
+                return

@@ -237,6 +237,7 @@ class Population(Frozen):
     household_size: HouseholdSize
     regions: dict[str, Region]
     deadline: dt.date | None = None
+    status_lapses: dt.date | None = None  # last day of legal stay; crackdown from the next
     voluntary: Voluntary
     vulnerable_share: Share = 0.0
     camps: Camps | None = None
@@ -258,14 +259,40 @@ class Transport(Frozen):
     travel_hours: Distribution
 
 
+class Campaign(Frozen):
+    """A targeted arrest campaign: its own groups, regions, dates, rate and daily capacity,
+    whatever the groups' deadlines."""
+
+    name: str
+    groups: list[str] | None = None  # default: every population group
+    regions: list[str] | None = None  # default: every region
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(default=None, alias="to")  # default: the calendar end
+    arrest_rate_per_day: Share
+    arrest_capacity_persons_per_day: Count | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if re.fullmatch(NAME_PATTERN, name) is None:
+            raise ValueError(
+                "expected a letter or digit, then up to 79 letters, digits, '.', '_' or '-' "
+                f"(pattern {NAME_PATTERN})"
+            )
+        return name
+
+
 class Crackdown(Frozen):
-    """Apprehension of households of a group still in Pakistan after its deadline."""
+    """Apprehension of households of a group still in Pakistan after its deadline (or once
+    its status lapses), targeted campaigns, holding centres and deportation convoys."""
 
     arrest_rate_per_day: Share
     arrest_capacity_persons_per_day: Count | None = None
     arrest_hour: Annotated[float, Field(ge=0, lt=24)] = 9.0
     holding: Holding
     transport: Transport
+    campaigns: list[Campaign] = []
+    pause_when_closed: bool = False
 
 
 # ---------------------------------------------------------------- crossings
@@ -439,6 +466,42 @@ class CrackdownChange(Frozen):
     arrest_capacity_persons_per_day: Count | None = None
 
 
+class StatusExtension(Frozen):
+    """Announced on ``date``: the group's legal stay now lapses after ``new_lapse``."""
+
+    event: Literal["status_extension"]
+    date: dt.date
+    group: str
+    new_lapse: dt.date
+
+
+class NoAdverseAction(Frozen):
+    """No arrests (general or campaign) of the group (or every group) ``date``..``end``."""
+
+    event: Literal["no_adverse_action"]
+    date: dt.date
+    end: dt.date
+    group: str | None = None
+
+
+class HoldingChange(Frozen):
+    """From ``date`` on, the holding centres hold ``capacity_persons``."""
+
+    event: Literal["holding_change"]
+    date: dt.date
+    capacity_persons: PosCount
+
+
+class TransportChange(Frozen):
+    """From ``date`` on, convoys leave ``departures_per_day`` times and/or carry
+    ``vehicle_capacity_persons``."""
+
+    event: Literal["transport_change"]
+    date: dt.date
+    departures_per_day: Annotated[int, Field(ge=1, le=96)] | None = None
+    vehicle_capacity_persons: PosCount | None = None
+
+
 TimelineEvent = Annotated[
     DeadlineExtension
     | ClosureEvent
@@ -446,6 +509,10 @@ TimelineEvent = Annotated[
     | HazardChange
     | OpeningHoursChange
     | CrackdownChange
+    | StatusExtension
+    | NoAdverseAction
+    | HoldingChange
+    | TransportChange
     | CampClosure,
     Field(discriminator="event"),
 ]
