@@ -153,7 +153,11 @@ def test_a_campaign_takes_every_household_of_its_region_at_rate_one() -> None:
     s = _scenario({"campaigns": [campaign]}, populations=populations)
     streams = Streams(1)
     draw = draw_group(
-        s, "por", streams.rng("population", "por", "households"), streams.rng("x", "departures")
+        s,
+        "por",
+        streams.rng("population", "por", "households"),
+        streams.rng("x", "departures"),
+        streams,
     )
     in_kp = int(draw.sizes[draw.region == 0].sum())
     assert 0 < in_kp < 2000
@@ -208,7 +212,11 @@ def test_a_household_whose_crossing_is_shut_keeps_its_place() -> None:
     s = parse_scenario(yaml.safe_dump(data, sort_keys=False))
     streams = Streams(2)
     draw = draw_group(
-        s, "por", streams.rng("population", "por", "households"), streams.rng("x", "departures")
+        s,
+        "por",
+        streams.rng("population", "por", "households"),
+        streams.rng("x", "departures"),
+        streams,
     )
     in_punjab = int(draw.sizes[draw.region == 1].sum())
     assert 0 < in_punjab < 2000
