@@ -246,6 +246,23 @@ def test_transport_change_sets_departures_and_vehicle_size_from_its_date() -> No
         assert persons[times == t].sum() == 10  # one vehicle of 10 persons
 
 
+def test_no_convoys_until_transport_starts_then_holding_empties() -> None:
+    """No departures (0 a day) until day 3, then 4 a day (03:00, 09:00, 15:00, 21:00): the
+    lapse on day 0 brings 20 arrests a day at 09:00 from day 1, ready an hour later; nobody
+    leaves holding before 72 h; the first convoy (03:00 on day 3, vehicles of 50) takes the 40
+    held on days 1-2; day 3's 20, ready at 10:00, leave at 15:00."""
+    s = _scenario({"transport": {"vehicle_capacity_persons": 50, "departures_per_day": 0,
+                                 "travel_hours": {"dist": "fixed", "value": 1.0}}},
+                  timeline=[{"event": "transport_change", "date": day(3), "departures_per_day": 4}])  # fmt: skip
+    f = run_model(s, 1).flows
+    leaving = (f["src"] == DETAINED) & (f["dst"] == TRAVELLING)
+    times, persons = f["time"][leaving], f["persons"][leaving]
+    assert times.min() == 75.0
+    assert persons[times == 75.0].sum() == 40
+    assert 81.0 not in times
+    assert persons[times == 87.0].sum() == 20
+
+
 # ---------------------------------------------------------------- validation
 RULES = [
     ({"campaigns": [{"name": "a", "groups": ["pro"], "from": day(1), "arrest_rate_per_day": 0.1}]},

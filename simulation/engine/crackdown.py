@@ -248,16 +248,17 @@ class Crackdown:
 
     def _departure_hours(self) -> Iterator[float]:
         """Convoy departure times: ``departures_per_day`` a day, evenly spaced over each run
-        of days with the same number (from the first day of the run)."""
+        of days with the same number (from the first day of the run); none on days with 0."""
         per_day, days = self.departures, self.scenario.days
         first = 0
         while first < days:
             last = first
             while last < days and per_day[last] == per_day[first]:
                 last += 1
-            gap = 24.0 / int(per_day[first])
-            for k in range(int((24.0 * last - 24.0 * first) / gap)):
-                yield 24.0 * first + (k + 0.5) * gap
+            if per_day[first] > 0:  # none: deportees wait in holding
+                gap = 24.0 / int(per_day[first])
+                for k in range(int((24.0 * last - 24.0 * first) / gap)):
+                    yield 24.0 * first + (k + 0.5) * gap
             first = last
 
     def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:

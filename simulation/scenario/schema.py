@@ -255,7 +255,7 @@ class Transport(Frozen):
     """Deportation vehicles leaving the holding centres for each crossing."""
 
     vehicle_capacity_persons: PosCount
-    departures_per_day: Annotated[int, Field(ge=1, le=96)]
+    departures_per_day: Annotated[int, Field(ge=0, le=96)]  # 0: none leave (holding fills)
     travel_hours: Distribution
 
 
@@ -498,7 +498,7 @@ class TransportChange(Frozen):
 
     event: Literal["transport_change"]
     date: dt.date
-    departures_per_day: Annotated[int, Field(ge=1, le=96)] | None = None
+    departures_per_day: Annotated[int, Field(ge=0, le=96)] | None = None  # 0: none leave
     vehicle_capacity_persons: PosCount | None = None
 
 
