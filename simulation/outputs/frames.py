@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.records import MODES, RENEGED, SERVED, STATES, UNSERVED, RawRun
+from simulation.outputs.groups import run_quantile, runs, text_ranks
 
 
 def step_function(
@@ -384,24 +385,58 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     """Waits by who waits: per crossing, stage, group, mode (voluntary, deported, direct) and
     vulnerability, the households and persons starting service within the calendar and their
     mean and 95th-percentile wait (hours). Priority shows here: deportees or vulnerable
-    families served first wait less, and the others wait more."""
-    groups = np.array(raw.scenario.group_names)
+    families served first wait less, and the others wait more.
+
+    Rows are sorted by the names as text (as a groupby on them would): each visit gets one
+    integer key, so grouping needs no per-row text and no Python call per group."""
+    stages = list(raw.stage_logs)
+    crossings = list(dict.fromkeys(c for c, _ in stages))
+    stage_names = list(dict.fromkeys(s for _, s in stages))
+    groups, modes = raw.scenario.group_names, list(MODES)
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
-    parts = []
+    c_rank, s_rank = text_ranks(crossings), text_ranks(stage_names)
+    g_rank, m_rank = text_ranks(groups), text_ranks(modes)
+    where, hhs, waits = [], [], []
     for (crossing, stage), log in raw.stage_logs.items():
         ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
-        hh = log["hh"][ok]
-        parts.append(pd.DataFrame({
-            "crossing": crossing, "stage": stage, "group": groups[raw.group[hh]],
-            "mode": np.array(MODES)[raw.mode[hh]], "vulnerable": vulnerable[hh],
-            "persons": raw.sizes[hh], "wait": (log["start"] - log["arrive"])[ok],
-        }))  # fmt: skip
-    visits = pd.concat(parts, ignore_index=True)
-    by = visits.groupby(WHO_WAITS_KEYS, sort=True, observed=True)
-    out = by.agg(
-        households=("wait", "size"),
-        persons=("persons", "sum"),
-        mean_wait_hours=("wait", "mean"),
-        p95_wait_hours=("wait", lambda w: float(np.quantile(w, 0.95))),
-    )
-    return out.reset_index()
+        rank = (
+            c_rank[crossings.index(crossing)] * len(stage_names) + s_rank[stage_names.index(stage)]
+        )
+        where.append(np.full(int(ok.sum()), rank, dtype=np.int64))
+        hhs.append(log["hh"][ok])
+        waits.append((log["start"] - log["arrive"])[ok])
+    hh, wait = np.concatenate(hhs), np.concatenate(waits)
+    key = (np.concatenate(where) * len(groups) + g_rank[raw.group[hh]]) * len(modes)
+    key = (key + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
+    return _who_waits_frame(raw, key, hh, wait, (crossings, stage_names, groups, modes))
+
+
+def _who_waits_frame(
+    raw: RawRun,
+    key: np.ndarray,
+    hh: np.ndarray,
+    wait: np.ndarray,
+    names: tuple[list[str], list[str], list[str], list[str]],
+) -> pd.DataFrame:
+    """The who-waits rows from each served visit's sort ``key`` (ranks of crossing, stage,
+    group, mode as text, then vulnerability), household and wait."""
+    order = np.lexsort((wait, key))  # by key, waits ascending within each (for quantiles)
+    first, count = runs(key[order])
+    rows = order[first]
+    persons = np.add.reduceat(raw.sizes[hh][order], first) if len(first) else raw.sizes[:0]
+    # the mean as pandas makes it (compensated sums in visit order), on one integer key
+    mean = pd.Series(wait).groupby(key, sort=True).mean().to_numpy()
+    labels = []
+    for values, rank in zip(names, (text_ranks(n) for n in names), strict=True):
+        labels.append(np.array(values, dtype=str)[np.argsort(rank)])
+    k = key[rows] // 2
+    mode, k = k % len(names[3]), k // len(names[3])
+    group, k = k % len(names[2]), k // len(names[2])
+    stage, crossing = k % len(names[1]), k // len(names[1])
+    frame = pd.DataFrame({
+        "crossing": labels[0][crossing], "stage": labels[1][stage], "group": labels[2][group],
+        "mode": labels[3][mode], "vulnerable": (key[rows] % 2).astype(bool),
+        "households": count.astype(np.int64), "persons": persons,
+        "mean_wait_hours": mean, "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
+    })  # fmt: skip
+    return frame
