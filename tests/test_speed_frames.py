@@ -7,10 +7,18 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.engine.records import MODES, SERVED, RawRun
+from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import run_model
+from simulation.outputs.analytic import add_analytic_waits, add_utilisation
 from simulation.outputs.frames import WHO_WAITS_KEYS, who_waits
 from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.queues import (
+    HOURLY,
+    daily_stage,
+    down_up_levels,
+    hourly_queue,
+    step_function,
+)
 from tests.conftest import ROOT
 
 
@@ -69,3 +77,45 @@ def test_who_waits_equals_the_groupby_on_names(vulnerable: float | None) -> None
     fast = who_waits(raw)
     assert len(fast) > 4 and fast["households"].sum() > 1000
     pd.testing.assert_frame_equal(fast, plain_who_waits(raw), check_exact=True)
+
+
+def test_down_up_levels_is_the_step_function_of_all_changes() -> None:
+    rng = np.random.default_rng(8)
+    down = rng.integers(0, 60, 4000).astype(float)  # whole hours: many ties
+    up = rng.integers(0, 60, 5000).astype(float)
+    fall, rise = rng.integers(1, 9, 4000).astype(float), rng.integers(1, 9, 5000).astype(float)
+    times, (level,) = down_up_levels(down, up, [(fall, rise)], 50.0)
+    want_times, want = step_function(np.r_[down, up], np.r_[-fall, rise], 50.0)
+    np.testing.assert_array_equal(times, want_times)
+    np.testing.assert_array_equal(level, want)
+
+
+def test_hourly_queue_counts_who_waits_at_each_hour() -> None:
+    """Built after daily_stage (sharing its step functions) or alone, the queue at hour h is
+    the households that arrived by h and had not started service by h."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 3)
+    daily_stage(raw)
+    shared = hourly_queue(raw)
+    assert HOURLY not in raw.shared  # taken, not kept
+    alone = hourly_queue(raw)
+    pd.testing.assert_frame_equal(shared, alone, check_exact=True)
+    hours = np.arange(0.0, scenario.horizon_hours, 1.0)
+    for (crossing, stage), log in raw.stage_logs.items():
+        left = log["kind"] != UNSERVED
+        arrived = np.searchsorted(np.sort(log["arrive"]), hours, side="right")
+        started = np.searchsorted(np.sort(log["start"][left]), hours, side="right")
+        mine = alone[(alone["crossing"] == crossing) & (alone["stage"] == stage)]
+        np.testing.assert_array_equal(mine["queue_households"], arrived - started)
+    assert alone["queue_households"].max() > 0
+
+
+def test_utilisation_is_the_day_by_day_estimate() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-30"])  # fmt: skip
+    daily = daily_stage(run_model(scenario, 4))
+    fast = add_utilisation(daily, scenario)
+    plain = add_analytic_waits(daily, scenario).drop(columns="wait_mgc_hours")
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+    assert fast["utilisation"].notna().sum() > 100 and fast["utilisation"].isna().any()
