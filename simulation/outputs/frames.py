@@ -238,56 +238,44 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     mean and 95th-percentile wait (hours). Priority shows here: deportees or vulnerable
     families served first wait less, and the others wait more.
 
-    Rows are sorted by the names as text (as a groupby on them would): each visit gets one
-    integer key, so grouping needs no per-row text and no Python call per group."""
-    stages = list(raw.stage_logs)
-    crossings = list(dict.fromkeys(c for c, _ in stages))
-    stage_names = list(dict.fromkeys(s for _, s in stages))
+    Rows are sorted by the names as text, as a groupby on them would. A stage at a time (so
+    the memory is one stage's visits), each visit gets one integer key from the other names'
+    ranks: grouping needs no per-row text and no Python call per group."""
     groups, modes = raw.scenario.group_names, list(MODES)
-    vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
-    c_rank, s_rank = text_ranks(crossings), text_ranks(stage_names)
     g_rank, m_rank = text_ranks(groups), text_ranks(modes)
-    where, hhs, waits = [], [], []
-    for (crossing, stage), log in raw.stage_logs.items():
+    vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
+    parts = []
+    for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
+        log = raw.stage_logs[(crossing, stage)]
         ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
-        rank = (
-            c_rank[crossings.index(crossing)] * len(stage_names) + s_rank[stage_names.index(stage)]
-        )
-        where.append(np.full(int(ok.sum()), rank, dtype=np.int64))
-        hhs.append(log["hh"][ok])
-        waits.append((log["start"] - log["arrive"])[ok])
-    hh, wait = np.concatenate(hhs), np.concatenate(waits)
-    key = (np.concatenate(where) * len(groups) + g_rank[raw.group[hh]]) * len(modes)
-    key = (key + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
-    return _who_waits_frame(raw, key, hh, wait, (crossings, stage_names, groups, modes))
+        hh = log["hh"][ok]
+        key = (g_rank[raw.group[hh]] * len(modes) + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
+        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok])
+        rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
+        rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
+        parts.append(rows)
+    if not parts:
+        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0)))
+        parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
+    cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    key = cols.pop("key")
+    group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))
+    names = {"crossing": cols.pop("crossing"), "stage": cols.pop("stage"),
+             "group": group_of[key // 2 // len(modes)], "mode": mode_of[key // 2 % len(modes)],
+             "vulnerable": (key % 2).astype(bool)}  # fmt: skip
+    return pd.DataFrame(names | cols)
 
 
-def _who_waits_frame(
-    raw: RawRun,
-    key: np.ndarray,
-    hh: np.ndarray,
-    wait: np.ndarray,
-    names: tuple[list[str], list[str], list[str], list[str]],
-) -> pd.DataFrame:
-    """The who-waits rows from each served visit's sort ``key`` (ranks of crossing, stage,
-    group, mode as text, then vulnerability), household and wait."""
+def _class_waits(key: np.ndarray, persons: np.ndarray, wait: np.ndarray) -> dict[str, np.ndarray]:
+    """Per distinct ``key`` (ascending): the key, the visits, their persons, and the mean and
+    95th percentile of their waits (the mean as pandas makes it: compensated sums in visit
+    order)."""
     order = np.lexsort((wait, key))  # by key, waits ascending within each (for quantiles)
     first, count = runs(key[order])
-    rows = order[first]
-    persons = np.add.reduceat(raw.sizes[hh][order], first) if len(first) else raw.sizes[:0]
-    # the mean as pandas makes it (compensated sums in visit order), on one integer key
-    mean = pd.Series(wait).groupby(key, sort=True).mean().to_numpy()
-    labels = []
-    for values, rank in zip(names, (text_ranks(n) for n in names), strict=True):
-        labels.append(np.array(values, dtype=str)[np.argsort(rank)])
-    k = key[rows] // 2
-    mode, k = k % len(names[3]), k // len(names[3])
-    group, k = k % len(names[2]), k // len(names[2])
-    stage, crossing = k % len(names[1]), k // len(names[1])
-    frame = pd.DataFrame({
-        "crossing": labels[0][crossing], "stage": labels[1][stage], "group": labels[2][group],
-        "mode": labels[3][mode], "vulnerable": (key[rows] % 2).astype(bool),
-        "households": count.astype(np.int64), "persons": persons,
-        "mean_wait_hours": mean, "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
-    })  # fmt: skip
-    return frame
+    return {
+        "key": key[order[first]],
+        "households": count.astype(np.int64),
+        "persons": np.add.reduceat(persons[order], first) if len(first) else persons[:0],
+        "mean_wait_hours": pd.Series(wait).groupby(key, sort=True).mean().to_numpy(),
+        "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
+    }
