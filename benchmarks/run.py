@@ -170,7 +170,7 @@ def parts(spec: dict[str, Any]) -> dict[str, float]:
 
     from simulation.engine.run import run_model
     from simulation.outputs.registry import assemble_frames, build_frames
-    from simulation.plots import standard_figures
+    from simulation.plots import policy_events, standard_figures
     from simulation.results import Results, write_results
     from simulation.scenario import load_scenario, scenario_to_yaml
 
@@ -186,7 +186,13 @@ def parts(spec: dict[str, Any]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         write_results(results, Path(tmp) / "out", scenario_to_yaml(scenario), "csv", None)
         lap("csv")
-        figures = standard_figures(results.daily_stage, results.returns, results.stocks)
+        figures = standard_figures(
+            results.daily_stage,
+            results.returns,
+            results.stocks,
+            events=policy_events(scenario),
+            who_waits=results.who_waits,
+        )  # as the command line
         for name, figure in figures.items():
             figure.savefig(Path(tmp) / f"{name}.png", dpi=120, bbox_inches="tight")
             plt.close(figure)

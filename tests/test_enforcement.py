@@ -251,9 +251,10 @@ def test_no_convoys_until_transport_starts_then_holding_empties() -> None:
     lapse on day 0 brings 20 arrests a day at 09:00 from day 1, ready an hour later; nobody
     leaves holding before 72 h; the first convoy (03:00 on day 3, vehicles of 50) takes the 40
     held on days 1-2; day 3's 20, ready at 10:00, leave at 15:00."""
-    s = _scenario({"transport": {"vehicle_capacity_persons": 50, "departures_per_day": 0,
-                                 "travel_hours": {"dist": "fixed", "value": 1.0}}},
-                  timeline=[{"event": "transport_change", "date": day(3), "departures_per_day": 4}])  # fmt: skip
+    transport = {"vehicle_capacity_persons": 50, "departures_per_day": 0,
+                 "travel_hours": {"dist": "fixed", "value": 1.0}}  # fmt: skip
+    start = {"event": "transport_change", "date": day(3), "departures_per_day": 4}
+    s = _scenario({"transport": transport}, timeline=[start])
     f = run_model(s, 1).flows
     leaving = (f["src"] == DETAINED) & (f["dst"] == TRAVELLING)
     times, persons = f["time"][leaving], f["persons"][leaving]

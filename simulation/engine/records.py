@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -158,3 +159,5 @@ class RawRun:
     closures: dict[str, list[tuple[float, float]]]
     events: int
     vulnerable: np.ndarray | None = None  # bool per household (None: not recorded)
+    # work one frame builder leaves for another (the hourly queue levels daily_stage finds)
+    shared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

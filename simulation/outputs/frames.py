@@ -1,7 +1,8 @@
 """From one replication's raw records to tidy (long-format) pandas frames.
 
 Queue lengths are exact step functions built from each visit's arrival and service-start times,
-so daily means are time-weighted integrals, not samples.
+so daily means are time-weighted integrals, not samples (see :mod:`simulation.outputs.queues`,
+whose frames and helpers are re-exported here).
 """
 
 from __future__ import annotations
@@ -16,192 +17,24 @@ from simulation.engine.records import (
     DETAINED,
     IN_PAKISTAN,
     MODES,
-    RENEGED,
     SERVED,
     STATES,
     UNSERVED,
     RawRun,
 )
-
-
-def step_function(
-    times: np.ndarray, deltas: np.ndarray, horizon: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sort +/- changes (decreases first at ties) into event times and the level after each."""
-    keep = times < horizon
-    times, deltas = times[keep], deltas[keep]
-    order = _ties_down_first(times, deltas)
-    return times[order], np.cumsum(deltas[order])
-
-
-def _ties_down_first(times: np.ndarray, sign: np.ndarray) -> np.ndarray:
-    """``np.lexsort((sign, times))`` for signs of +/-1: by time, decreases first at ties, else
-    in the given order. One stable sort of the decreases placed first does it (about twice
-    as fast as sorting twice)."""
-    down = sign < 0
-    first = np.concatenate([np.flatnonzero(down), np.flatnonzero(~down)])
-    return first[np.argsort(times[first], kind="stable")]
-
-
-def queue_levels(
-    log: dict[str, np.ndarray], size: np.ndarray, horizon: float
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The waiting line as a step function: change times before ``horizon`` and the level after
-    each, in households and in persons. Both units change at the same instants with the same
-    sign, so one sort (decreases first at ties) serves both."""
-    left = log["kind"] != UNSERVED
-    times = np.concatenate([log["arrive"], log["start"][left]])
-    sign = np.concatenate([np.ones(len(size)), -np.ones(int(left.sum()))])
-    persons = sign * np.concatenate([size, size[left]])
-    keep = times < horizon
-    times, sign, persons = times[keep], sign[keep], persons[keep]
-    order = _ties_down_first(times, sign)
-    levels = {"households": np.cumsum(sign[order]), "persons": np.cumsum(persons[order])}
-    return times[order], levels
-
-
-def waiting_area(
-    raw: RawRun, crossing: str, stage: str, log: dict[str, np.ndarray], size: np.ndarray
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The visits whose :func:`queue_levels` are the stage's waiting area: ``log`` itself,
-    except at a first stage with a road (an APPROACH log), whose visits count from their
-    arrival at the crossing: there, each household's time on the road is taken off (its road
-    visit enters with its times swapped: -1 on reaching the road, +1 on leaving it)."""
-    road = raw.stage_logs.get((crossing, APPROACH))
-    if road is None or stage != next(iter(raw.scenario.crossings[crossing].stages)):
-        return log, size
-    swapped = {
-        "arrive": np.concatenate([log["arrive"], road["start"]]),
-        "start": np.concatenate([log["start"], road["arrive"]]),
-        "kind": np.concatenate([log["kind"], np.full(len(road["kind"]), SERVED, np.int8)]),
-    }
-    return swapped, np.concatenate([size, raw.sizes[road["hh"]].astype(float)])
-
-
-def daily_mean_max(
-    times: np.ndarray, levels: np.ndarray, days: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Time-weighted mean and maximum of a step function over each 24-hour day."""
-    bounds = 24.0 * np.arange(days + 1)
-    t = np.concatenate([[0.0], times])
-    lv = np.concatenate([[0.0], levels])
-    area = np.concatenate([[0.0], np.cumsum(lv[:-1] * np.diff(t))])
-    j = np.searchsorted(t, bounds, side="right") - 1
-    area_at = area[j] + lv[j] * (bounds - t[j])
-    mean = np.diff(area_at) / 24.0
-    start_level = lv[j[:-1]]
-    peak = start_level.astype(float)
-    if len(times):  # times are sorted: each day's changes are one run (np.maximum.at, faster)
-        first = np.searchsorted(times, bounds[:-1], side="left")
-        changed = first < np.r_[first[1:], len(times)]
-        peak[changed] = np.maximum(peak[changed], np.maximum.reduceat(levels, first[changed]))
-    return mean, peak
-
-
-def level_at(times: np.ndarray, levels: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Level of a step function just after each instant in ``at``."""
-    lv = np.concatenate([[0.0], levels])
-    return lv[np.searchsorted(times, at, side="right")]
-
-
-def _dates(raw: RawRun, days: np.ndarray) -> pd.DatetimeIndex:
-    start = pd.Timestamp(raw.scenario.calendar.start)
-    return start + pd.to_timedelta(days, unit="D")
-
-
-def _stage_daily(raw: RawRun, crossing: str, stage: str) -> pd.DataFrame:
-    log, days, horizon = (
-        raw.stage_logs[(crossing, stage)],
-        raw.scenario.days,
-        raw.scenario.horizon_hours,
-    )
-    size = raw.sizes[log["hh"]].astype(float)
-    served = log["kind"] == SERVED
-    cols: dict[str, np.ndarray] = {}
-    times, levels = queue_levels(*waiting_area(raw, crossing, stage, log, size), horizon)
-    arrive_day = (log["arrive"] // 24).astype(np.int64)
-    done = served & (log["leave"] < horizon)
-    leave_day = (log["leave"][done] // 24).astype(np.int64)
-    for unit, weight in (("households", np.ones_like(size)), ("persons", size)):
-        mean, peak = daily_mean_max(times, levels[unit], days)
-        cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
-        cols[f"arrivals_{unit}"] = np.bincount(arrive_day, weight, minlength=days)[:days]
-        cols[f"completions_{unit}"] = np.bincount(leave_day, weight[done], minlength=days)[:days]
-    t = np.concatenate([log["start"][served], log["leave"][served]])
-    ones = np.ones(int(served.sum()))
-    cols["in_service_mean_households"] = daily_mean_max(
-        *step_function(t, np.concatenate([ones, -ones]), horizon), days
-    )[0]
-    reneged = log["kind"] == RENEGED
-    cols["diverted_households"] = np.bincount(
-        (log["start"][reneged] // 24).astype(np.int64), minlength=days
-    )[:days]
-    frame = pd.DataFrame({"day": np.arange(days), **cols})
-    waits = _wait_stats(log, served, horizon)
-    frame = frame.merge(waits, on="day", how="left")
-    frame.insert(1, "crossing", crossing)
-    frame.insert(2, "stage", stage)
-    return frame
-
-
-def _wait_stats(log: dict[str, np.ndarray], served: np.ndarray, horizon: float) -> pd.DataFrame:
-    """Mean, median and 95th percentile wait (hours) of households starting service each day."""
-    start = log["start"][served]
-    keep = start < horizon
-    wait = (start - log["arrive"][served])[keep]
-    day = (start[keep] // 24).astype(np.int64)
-    grouped = pd.Series(wait).groupby(day)
-    return (
-        pd.DataFrame(
-            {
-                "wait_mean_hours": grouped.mean(),
-                "wait_p50_hours": grouped.quantile(0.5),
-                "wait_p95_hours": grouped.quantile(0.95),
-            }
-        )
-        .rename_axis("day")
-        .reset_index()
-    )
-
-
-DAILY_STAGE_COLUMNS = [
-    "date", "crossing", "stage",
-    "arrivals_households", "arrivals_persons", "completions_households", "completions_persons",
-    "queue_mean_households", "queue_max_households", "queue_mean_persons", "queue_max_persons",
-    "in_service_mean_households", "wait_mean_hours", "wait_p50_hours", "wait_p95_hours",
-    "diverted_households",
-]  # fmt: skip
-
-
-def daily_stage(raw: RawRun) -> pd.DataFrame:
-    """Per day, crossing and stage: arrivals, completions, queue, in service, waits."""
-    frames = [_stage_daily(raw, c, s) for (c, s) in raw.stage_logs]
-    frame = pd.concat(frames, ignore_index=True)
-    frame.insert(0, "date", _dates(raw, frame.pop("day").to_numpy()))
-    return frame[DAILY_STAGE_COLUMNS]
-
-
-def hourly_queue(raw: RawRun) -> pd.DataFrame:
-    """Queue (households and persons) at the top of every hour, per crossing and stage."""
-    hours = np.arange(0.0, raw.scenario.horizon_hours, 1.0)
-    start = pd.Timestamp(raw.scenario.calendar.start)
-    frames = []
-    for (crossing, stage), log in raw.stage_logs.items():
-        size = raw.sizes[log["hh"]].astype(float)
-        area, weights = waiting_area(raw, crossing, stage, log, size)
-        times, levels = queue_levels(area, weights, raw.scenario.horizon_hours)
-        cols = {f"queue_{unit}": level_at(times, lv, hours) for unit, lv in levels.items()}
-        frames.append(
-            pd.DataFrame(
-                {
-                    "time": start + pd.to_timedelta(hours, unit="h"),
-                    "crossing": crossing,
-                    "stage": stage,
-                    **cols,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and helpers)
+    DAILY_STAGE_COLUMNS,
+    _dates,
+    _ties_down_first,
+    daily_mean_max,
+    daily_stage,
+    hourly_queue,
+    level_at,
+    queue_levels,
+    step_function,
+    waiting_area,
+)
 
 
 def returns(raw: RawRun) -> pd.DataFrame:
@@ -423,24 +256,46 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     """Waits by who waits: per crossing, stage, group, mode (voluntary, deported, direct) and
     vulnerability, the households and persons starting service within the calendar and their
     mean and 95th-percentile wait (hours). Priority shows here: deportees or vulnerable
-    families served first wait less, and the others wait more."""
-    groups = np.array(raw.scenario.group_names)
+    families served first wait less, and the others wait more.
+
+    Rows are sorted by the names as text, as a groupby on them would. A stage at a time (so
+    the memory is one stage's visits), each visit gets one integer key from the other names'
+    ranks: grouping needs no per-row text and no Python call per group."""
+    groups, modes = raw.scenario.group_names, list(MODES)
+    g_rank, m_rank = text_ranks(groups), text_ranks(modes)
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
     parts = []
-    for (crossing, stage), log in raw.stage_logs.items():
+    for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
+        log = raw.stage_logs[(crossing, stage)]
         ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
         hh = log["hh"][ok]
-        parts.append(pd.DataFrame({
-            "crossing": crossing, "stage": stage, "group": groups[raw.group[hh]],
-            "mode": np.array(MODES)[raw.mode[hh]], "vulnerable": vulnerable[hh],
-            "persons": raw.sizes[hh], "wait": (log["start"] - log["arrive"])[ok],
-        }))  # fmt: skip
-    visits = pd.concat(parts, ignore_index=True)
-    by = visits.groupby(WHO_WAITS_KEYS, sort=True, observed=True)
-    out = by.agg(
-        households=("wait", "size"),
-        persons=("persons", "sum"),
-        mean_wait_hours=("wait", "mean"),
-        p95_wait_hours=("wait", lambda w: float(np.quantile(w, 0.95))),
-    )
-    return out.reset_index()
+        key = (g_rank[raw.group[hh]] * len(modes) + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
+        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok])
+        rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
+        rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
+        parts.append(rows)
+    if not parts:
+        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0)))
+        parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
+    cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    key = cols.pop("key")
+    group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))
+    names = {"crossing": cols.pop("crossing"), "stage": cols.pop("stage"),
+             "group": group_of[key // 2 // len(modes)], "mode": mode_of[key // 2 % len(modes)],
+             "vulnerable": (key % 2).astype(bool)}  # fmt: skip
+    return pd.DataFrame(names | cols)
+
+
+def _class_waits(key: np.ndarray, persons: np.ndarray, wait: np.ndarray) -> dict[str, np.ndarray]:
+    """Per distinct ``key`` (ascending): the key, the visits, their persons, and the mean and
+    95th percentile of their waits (the mean as pandas makes it: compensated sums in visit
+    order)."""
+    order = np.lexsort((wait, key))  # by key, waits ascending within each (for quantiles)
+    first, count = runs(key[order])
+    return {
+        "key": key[order[first]],
+        "households": count.astype(np.int64),
+        "persons": np.add.reduceat(persons[order], first) if len(first) else persons[:0],
+        "mean_wait_hours": pd.Series(wait).groupby(key, sort=True).mean().to_numpy(),
+        "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
+    }

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from simulation.plots.style import TITLE_Y
 from simulation.scenario.calendar import closure_intervals, crackdown_days, deadline_by_day
 from simulation.scenario.schema import (
     CapacityChange,
@@ -290,4 +291,4 @@ def draw_strip(
         ax.spines[side].set_visible(False)
     if title is not None:
         heading = f"policy events ({title})" if title else "policy events"
-        ax.set_title(heading, loc="left", fontsize="small", color="#444444")
+        ax.set_title(heading, loc="left", fontsize="small", color="#444444", y=TITLE_Y)

@@ -8,6 +8,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
 
@@ -115,7 +116,28 @@ def set_span(ax: Axes, span: tuple[pd.Timestamp, pd.Timestamp]) -> None:
         ticks = [t for t in found if lo <= t <= hi]
         fixed = FixedLocator(ticks)
         ax.xaxis.set_major_locator(fixed)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(fixed))
+        ax.xaxis.set_major_formatter(FixedTickDates(fixed))
+
+
+class FixedTickDates(mdates.ConciseDateFormatter):
+    """Concise dates for ticks that stay put: the labels (and offset) of a set of ticks are
+    made once, not again at each of the dozen times a figure of panels asks while it is laid
+    out and drawn (the same strings as :class:`~matplotlib.dates.ConciseDateFormatter`)."""
+
+    def __init__(self, locator: FixedLocator) -> None:
+        super().__init__(locator)
+        self._made: dict[tuple[tuple[float, ...], bool], tuple[list[str], str]] = {}
+        self._offset = ""
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        key = (tuple(values), isinstance(self.axis, Axis) and self.axis.get_inverted())
+        if key not in self._made:
+            self._made[key] = (super().format_ticks(values), super().get_offset())
+        labels, self._offset = self._made[key]
+        return list(labels)
+
+    def get_offset(self) -> str:
+        return self._offset
 
 
 def single_axes(ax: Axes | None) -> tuple[Figure, Axes]:

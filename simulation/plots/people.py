@@ -13,6 +13,7 @@ from simulation.plots.events import as_events
 from simulation.plots.layout import finish_time_axes, single_axes, time_panels, wrap_cells
 from simulation.plots.style import (
     MODE_LINES,
+    TITLE_Y,
     add_note,
     band_title,
     daily_series,
@@ -80,12 +81,12 @@ def plot_returns(
             draw_band(panels[0], dates, values[mine].sum(axis=0), group_colour(group))
         if len(groups) > 1:
             draw_band(panels[0], dates, values.sum(axis=0), group_colour("total"))
-        panels[0].set_title("all modes", loc="left", fontsize="small")
+        panels[0].set_title("all modes", loc="left", fontsize="small", y=TITLE_Y)
     for mode, panel in zip(modes, panels[both:], strict=True):
         for i, (group, m) in enumerate(series):
             if m == mode:
                 draw_band(panel, dates, values[i], group_colour(group))
-        panel.set_title(mode, loc="left", fontsize="small")
+        panel.set_title(mode, loc="left", fontsize="small", y=TITLE_Y)
     total = [("total", group_colour("total"))] if both and len(groups) > 1 else []
     return _finish_panels(fig, panels, events, _span(dates), title, "persons per day",
                           groups, total)  # fmt: skip
@@ -127,7 +128,7 @@ def plot_stocks(
         for i, (st, group) in enumerate(series):
             if st == state:
                 draw_band(panel, dates, values[i], group_colour(group))
-        panel.set_title(STATE_TITLES[state], loc="left", fontsize="small")
+        panel.set_title(STATE_TITLES[state], loc="left", fontsize="small", y=TITLE_Y)
     return _finish_panels(fig, panels, events, _span(dates), title, "persons", groups, [], note)
 
 

@@ -20,6 +20,7 @@ from simulation.plots.layout import (
     wrap_cells,
 )
 from simulation.plots.style import (
+    TITLE_Y,
     add_note,
     band_stats,
     band_title,
@@ -106,7 +107,7 @@ def _stage_figure(
         mine = panels[j :: len(measures)]
         for i, ((crossing, stage), panel) in enumerate(zip(kept, mine, strict=True)):
             _stage_panel(panel, dates, block[i], None if tail is None else tail[i], measure)
-            panel.set_title(f"{crossing} · {stage}", loc="left", fontsize="small")
+            panel.set_title(f"{crossing} · {stage}", loc="left", fontsize="small", y=TITLE_Y)
             finish_time_axes(panel, events, span, crossing)
     fig.suptitle(title, x=0.01, ha="left", fontsize="medium")
     if any(m.tail for m in measures):
@@ -135,7 +136,7 @@ def _stage_panel(
     draw_band(panel, dates, values, measure.colour)
     if tail is not None:
         panel.plot(dates, band_stats(tail)[0], color=measure.colour, lw=0.7, ls="--", alpha=0.7)
-    panel.set_title(measure.unit, loc="right", fontsize="small", color=measure.colour)
+    panel.set_title(measure.unit, loc="right", fontsize="small", color=measure.colour, y=TITLE_Y)
     panel.set_ylim(bottom=0)
     format_counts(panel)
 

@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 
 from simulation.plots.layout import column_cells, single_axes
 from simulation.plots.style import (
+    TITLE_Y,
     add_note,
     figure_legend,
     group_colour,
@@ -121,7 +122,7 @@ def plot_who_waits(
         panel = fig.add_subplot(grid[row, col])
         block = classes[(classes["crossing"] == crossing) & (classes["stage"] == stage)]
         _finish(panel, _draw_stage(panel, block, 0), float(overall.get((crossing, stage), np.nan)))
-        panel.set_title(f"{crossing} · {stage}", loc="left", fontsize="small")
+        panel.set_title(f"{crossing} · {stage}", loc="left", fontsize="small", y=TITLE_Y)
     fig.suptitle(_title(who_waits), x=0.01, ha="left", fontsize="medium")
     groups = list(dict.fromkeys(classes["group"]))
     figure_legend(fig, [*group_handles(groups), _all_handle()])

@@ -1,0 +1,136 @@
+"""The vectorised frame builders give exactly what the plain pandas computations give."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import load_scenario
+from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
+from simulation.engine.run import run_model
+from simulation.outputs.analytic import add_analytic_waits, add_utilisation
+from simulation.outputs.frames import WHO_WAITS_KEYS, who_waits
+from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.queues import (
+    HOURLY,
+    daily_stage,
+    down_up_levels,
+    hourly_queue,
+    step_function,
+)
+from simulation.outputs.registry import build_frames
+from tests.conftest import ROOT
+
+
+def test_run_quantile_is_np_quantile_of_each_run() -> None:
+    rng = np.random.default_rng(5)
+    count = np.r_[1, 2, 3, 20, rng.integers(1, 400, 300)]  # small runs: every interpolation case
+    key = np.repeat(np.arange(len(count)), count)
+    values = rng.exponential(3.0, len(key))
+    values = np.where(rng.random(len(key)) < 0.5, np.round(values, 1), values)  # ties
+    values[rng.random(len(key)) < 0.3] = 0.0
+    order = np.lexsort((values, key))
+    first, length = runs(key[order])
+    np.testing.assert_array_equal(length, count)
+    for q in (0.05, 0.5, 0.95, 1.0):
+        want = [np.quantile(values[key == k], q) for k in range(len(count))]
+        np.testing.assert_array_equal(run_quantile(values[order], first, length, q), want)
+
+
+def test_text_ranks_order_names_as_text() -> None:
+    names = ["undocumented", "acc", "Zeta", "por", "a_b", "a"]
+    ranks = text_ranks(names)
+    assert [names[i] for i in np.argsort(ranks)] == sorted(names)
+
+
+def plain_who_waits(raw: RawRun) -> pd.DataFrame:
+    """The groupby on text columns that :func:`who_waits` replaces."""
+    groups = np.array(raw.scenario.group_names)
+    vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
+    parts = []
+    for (crossing, stage), log in raw.stage_logs.items():
+        ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
+        hh = log["hh"][ok]
+        parts.append(pd.DataFrame({
+            "crossing": crossing, "stage": stage, "group": groups[raw.group[hh]],
+            "mode": np.array(MODES)[raw.mode[hh]], "vulnerable": vulnerable[hh],
+            "persons": raw.sizes[hh], "wait": (log["start"] - log["arrive"])[ok],
+        }))  # fmt: skip
+    by = pd.concat(parts, ignore_index=True).groupby(WHO_WAITS_KEYS, sort=True, observed=True)
+    out = by.agg(
+        households=("wait", "size"),
+        persons=("persons", "sum"),
+        mean_wait_hours=("wait", "mean"),
+        p95_wait_hours=("wait", lambda w: float(np.quantile(w, 0.95))),
+    )
+    return out.reset_index()
+
+
+@pytest.mark.parametrize("vulnerable", [None, 0.3])
+def test_who_waits_equals_the_groupby_on_names(vulnerable: float | None) -> None:
+    overrides = ["calendar.end=2025-03-31"]
+    if vulnerable is not None:  # priority: the classes wait differently
+        overrides += ["crossings.torkham.stages.reception.priority=[vulnerable]",
+                      f"populations.acc.vulnerable_share={vulnerable}"]  # fmt: skip
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml", overrides)
+    raw = run_model(scenario, 7)
+    fast = who_waits(raw)
+    assert len(fast) > 4 and fast["households"].sum() > 1000
+    pd.testing.assert_frame_equal(fast, plain_who_waits(raw), check_exact=True)
+
+
+def test_down_up_levels_is_the_step_function_of_all_changes() -> None:
+    rng = np.random.default_rng(8)
+    down = rng.integers(0, 60, 4000).astype(float)  # whole hours: many ties
+    up = rng.integers(0, 60, 5000).astype(float)
+    fall, rise = rng.integers(1, 9, 4000).astype(float), rng.integers(1, 9, 5000).astype(float)
+    times, (level,) = down_up_levels(down, up, [(fall, rise)], 50.0)
+    want_times, want = step_function(np.r_[down, up], np.r_[-fall, rise], 50.0)
+    np.testing.assert_array_equal(times, want_times)
+    np.testing.assert_array_equal(level, want)
+
+
+def test_hourly_queue_counts_who_waits_at_each_hour() -> None:
+    """Built after daily_stage (sharing its step functions) or alone, the queue at hour h is
+    the households that arrived by h and had not started service by h."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 3)
+    daily_stage(raw)
+    shared = hourly_queue(raw)
+    assert HOURLY not in raw.shared  # taken, not kept
+    alone = hourly_queue(raw)
+    pd.testing.assert_frame_equal(shared, alone, check_exact=True)
+    hours = np.arange(0.0, scenario.horizon_hours, 1.0)
+    for (crossing, stage), log in raw.stage_logs.items():
+        left = log["kind"] != UNSERVED
+        arrived = np.searchsorted(np.sort(log["arrive"]), hours, side="right")
+        started = np.searchsorted(np.sort(log["start"][left]), hours, side="right")
+        mine = alone[(alone["crossing"] == crossing) & (alone["stage"] == stage)]
+        np.testing.assert_array_equal(mine["queue_households"], arrived - started)
+    assert alone["queue_households"].max() > 0
+
+
+def test_utilisation_is_the_day_by_day_estimate() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-30"])  # fmt: skip
+    daily = daily_stage(run_model(scenario, 4))
+    fast = add_utilisation(daily, scenario)
+    plain = add_analytic_waits(daily, scenario).drop(columns="wait_mgc_hours")
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+    assert fast["utilisation"].notna().sum() > 100 and fast["utilisation"].isna().any()
+
+
+def test_build_frames_frees_the_runs_reference_cycles_first() -> None:
+    """The run leaves SimPy processes and events in reference cycles (its garbage collections
+    are rare); build_frames collects them before making the frames, so none are left after."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 2)
+    build_frames(raw, 0)
+    assert gc.collect() == 0
+    run_model(scenario, 2)
+    assert gc.collect() > 0  # the run does leave some: the check above can fail
