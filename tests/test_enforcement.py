@@ -321,17 +321,18 @@ INERT = [
         {"name": "late", "groups": ["acc"], "from": "2025-07-01", "arrest_rate_per_day": 0.5},
     ]}},
     {"timeline": [
-        {"event": "no_adverse_action", "date": "2025-02-01", "end": "2025-03-31"},
-        {"event": "holding_change", "date": "2025-03-01", "capacity_persons": 4300},
-        {"event": "transport_change", "date": "2025-03-01", "departures_per_day": 16},
+        {"event": "no_adverse_action", "date": "2025-02-01", "end": "2025-03-31", "group": "acc"},
+        {"event": "holding_change", "date": "2025-03-01", "capacity_persons": 2800},
+        {"event": "transport_change", "date": "2025-03-01", "departures_per_day": 0},
     ]},
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("change", INERT, ids=["idle_campaigns", "events_that_change_nothing"])
 def test_enforcement_that_never_acts_changes_nothing(change: dict[str, Any]) -> None:
-    """Campaigns at rate 0 or after the calendar, a shield before the crackdown, holding and
-    transport changed to what they were: every frame identical, row for row."""
+    """Campaigns at rate 0 or after the calendar, a shield for ACC holders before their
+    deadline, holding and transport changed to what they were: every frame identical, row for
+    row."""
     from tests.test_streams import DEFAULT, _raw, assert_same_frames
     from tests.test_streams import _scenario as variant
 

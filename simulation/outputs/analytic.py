@@ -73,6 +73,8 @@ def add_utilisation(daily_stage: pd.DataFrame, scenario: Scenario) -> pd.DataFra
         stages = daily_stage.groupby(["crossing", "stage"], sort=False).indices
         for key, rows in stages.items():
             crossing, stage = (str(name) for name in cast(tuple[str, str], key))
+            if stage not in scenario.crossings[crossing].stages:
+                continue  # the road to a bounded first stage: no servers, stays NaN
             util[rows] = _stage_utilisation(
                 scenario, crossing, stage, day[rows], n[rows], persons[rows]
             )
