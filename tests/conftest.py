@@ -15,6 +15,8 @@ from simulation.engine.run import run_model
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TOL_HOURS = 1e-9
+# where an item appended to the default scenario's timeline lands (its index)
+APPENDED = len(load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml").timeline)
 
 
 def shrink(scenario: Scenario, persons: int = 6000) -> Scenario:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulation import ScenarioError, load_scenario
-from tests.conftest import ROOT
+from tests.conftest import APPENDED, ROOT
 
 BASE = ROOT / "scenarios" / "textbook_mmc.yaml"
 DEFAULT = ROOT / "scenarios" / "torkham_2025_acc.yaml"
@@ -68,7 +68,7 @@ def test_an_appended_item_is_pointed_at_in_the_child(tmp_path: Path) -> None:
     child = _child(tmp_path, f"extends: {DEFAULT}\ntimeline+:\n  - event: closure\n"
                    "    date: 2025-04-10\n    crossing: torkam\n    end: 2025-04-12\n")  # fmt: skip
     message = _error(child)
-    assert message.startswith(f"{child}:5: timeline.1.crossing: unknown crossing")
+    assert message.startswith(f"{child}:5: timeline.{APPENDED}.crossing: unknown crossing")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from simulation import ScenarioError
 from simulation.calibration.forecast_runs import ForecastFile
 from simulation.experiments.files import ExperimentFile, as_overrides, load_experiment
-from tests.conftest import ROOT
+from tests.conftest import APPENDED, ROOT
 
 SHIPPED = sorted((ROOT / "experiments").glob("*.yaml"))
 GOOD = f"""name: trial
@@ -60,7 +60,7 @@ CASES = [
      "give variants (to compare) or levers"),
     ("new_deadline: 2025-04-30", "new_deadline: 2025-04-31",
      ":6: variants.plus30: " ),
-    ("group: acc", "group: acx", "timeline.1.group: unknown group; did you mean 'acc'?"),
+    ("group: acc", "group: acx", f"timeline.{APPENDED}.group: unknown group; did you mean 'acc'?"),
 ]  # fmt: skip
 SWEEP_CASES = [
     ("uncertainties: {run.seed: {low: 1, high: 9}}", "is a range: give samples"),

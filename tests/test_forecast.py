@@ -183,7 +183,7 @@ seed: 3
 uncertainties:
   populations.undocumented.voluntary.after_deadline_per_day: {{low: 0.01, high: 0.04}}
 samples: 2
-forecast: {{from: 2025-04-01, until: 2025-05-31}}
+forecast: {{from: 2025-02-01, until: 2025-05-31}}
 """
 
 
@@ -195,7 +195,7 @@ def test_forecast_command_writes_runs_table_figure_and_prints_months(
     out = tmp_path / "out"
     assert main(["forecast", str(path), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "| 2025-04 |" in printed and "| 2025-05 |" in printed and "2025-03" not in printed
+    assert "| 2025-02 |" in printed and "| 2025-05 |" in printed and "2025-06" not in printed
     assert "returns.csv:102" in printed  # the offset's source rows are stated
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(set(zip(runs["point"], runs["replication"], strict=True))) == [
@@ -211,8 +211,8 @@ def test_forecast_command_writes_runs_table_figure_and_prints_months(
     parts = ret[ret["group"] != "all"].groupby(["point", "replication", "month"])["value"].sum()
     total = ret[ret["group"] == "all"].set_index(["point", "replication", "month"])["value"]
     assert (parts.sort_index() == total.sort_index()).all()
-    # arrests: at most the arrest capacity (20 persons a day), and (the crackdown starting with
-    # the window) at least every deportee who has returned by the end of each month
+    # arrests: at most the arrest capacity (20 persons a day), and (the window starting with
+    # the calendar, before any arrest) at least every deportee returned by the end of each month
     arrested = runs[(runs["quantity"] == "arrests") & (runs["group"] == "all")]
     assert (arrested["value"] <= 20 * arrested["days"]).all()
     deported = runs[(runs["quantity"] == "returns") & (runs["group"] == "all")
@@ -231,7 +231,7 @@ def test_forecast_command_writes_runs_table_figure_and_prints_months(
         (("seed: 3", "sed: 3"), "did you mean 'seed'?"),
         (("until: 2025-05-31", "until: 2025-12-31"),
          "forecast.until: 2025-12-31 is outside the scenario's calendar"),
-        (("from: 2025-04-01", "from: 2025-06-01"), "forecast: expected from <= until"),
+        (("from: 2025-02-01", "from: 2025-06-01"), "forecast: expected from <= until"),
         (("forecast: {", "forecast: {unti: 2025-05-01, "), "unknown key 'unti'"),
     ],
 )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulation import ScenarioError, load_scenario
-from tests.conftest import ROOT
+from tests.conftest import APPENDED, ROOT
 
 DEFAULT = ROOT / "scenarios" / "torkham_2025_acc.yaml"
 EXTENSION = "{event: deadline_extension, date: 2025-03-20, group: acc, new_deadline: 2025-04-30}"
@@ -30,7 +30,7 @@ def test_append_starts_a_list_the_file_lacks() -> None:
     [
         ("run+=3", "run: not a list, so nothing can be appended; use KEY=VALUE to replace it"),
         ("timelin+=1", "timelin: no such key in the file; did you mean 'timeline'?"),
-        ("timeline+={event: nope}", "timeline.1.event: unknown timeline event 'nope'"),
+        ("timeline+={event: nope}", f"timeline.{APPENDED}.event: unknown timeline event 'nope'"),
     ],
 )
 def test_append_errors_are_one_line(assignment: str, message: str) -> None:
