@@ -258,6 +258,37 @@ timeline:
     assert "arrest capacity 1,200/day" in set(events["label"])
 
 
+def test_policy_events_show_enforcement_and_camp_events() -> None:
+    """A campaign and a no-adverse-action period are spans to the day after their last day;
+    camp closures, holding and transport changes are dated lines."""
+    text = (
+        pop_with_divert(2, "{dist: fixed, value: 5.0}")
+        .replace(
+            "crackdown:\n",
+            """crackdown:
+  campaigns: [{name: sweep, groups: [acc], from: 2025-03-10, to: 2025-03-12,
+               arrest_rate_per_day: 0.1}]
+""",
+            1,
+        )
+        .replace("    deadline:", "    camps: {share: 0.5}\n    deadline:", 1)
+        + """
+timeline:
+  - {event: no_adverse_action, date: 2025-03-05, end: 2025-03-07, group: acc}
+  - {event: camp_closure, date: 2025-03-15, group: acc, share: 0.5, hazard_per_day: 0.1}
+  - {event: holding_change, date: 2025-03-16, capacity_persons: 900}
+  - {event: transport_change, date: 2025-03-17, departures_per_day: 2}
+"""
+    )
+    events = policy_events(parse_scenario(text)).set_index("kind")
+    spans = {k: (f"{events.loc[k, 'date']:%m-%d}", f"{events.loc[k, 'end']:%m-%d}")
+             for k in ("campaign", "no_adverse_action")}  # fmt: skip
+    assert spans == {"campaign": ("03-10", "03-13"), "no_adverse_action": ("03-05", "03-08")}
+    assert events.loc["camp_closure", "label"] == "acc camps closing (50% of residents)"
+    assert events.loc["holding_change", "label"] == "holding 900 persons"
+    assert events.loc["transport_change", "label"] == "convoys 2 a day"
+
+
 def test_policy_events_name_every_group_with_the_same_deadline_once() -> None:
     two = POP.replace("crackdown:", POP[POP.index("  acc:") : POP.index("crackdown:")].replace(
         "  acc:", "  undocumented:") + "crackdown:", 1)  # fmt: skip

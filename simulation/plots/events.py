@@ -20,12 +20,17 @@ from matplotlib.axes import Axes
 from simulation.plots.style import TITLE_Y
 from simulation.scenario.calendar import closure_intervals, crackdown_days, deadline_by_day
 from simulation.scenario.schema import (
+    CampClosure,
     CapacityChange,
     CrackdownChange,
     DeadlineExtension,
     HazardChange,
+    HoldingChange,
+    NoAdverseAction,
     OpeningHoursChange,
     Scenario,
+    StatusExtension,
+    TransportChange,
 )
 
 EVENT_COLUMNS = ["date", "end", "kind", "label", "crossing", "group"]
@@ -39,6 +44,12 @@ EVENT_STYLES = {
     "capacity_change": ("#2ca02c", "-."),
     "opening_hours": ("#9467bd", ":"),
     "hazard_change": ("#bcbd22", ":"),
+    "campaign": ("#8b0000", "-."),
+    "no_adverse_action": ("#1f77b4", "-"),
+    "camp_closure": ("#ff7f0e", "--"),
+    "status_extension": ("#d62728", ":"),
+    "holding_change": ("#8c564b", ":"),
+    "transport_change": ("#8c564b", "-."),
 }
 OTHER_STYLE = ("#555555", ":")
 STRIP_FONT_PT = 7.5
@@ -51,7 +62,8 @@ def policy_events(scenario: Scenario) -> pd.DataFrame:
     closures as spans, capacity changes (server schedules and timeline events), arrest changes,
     opening-hour changes and voluntary-hazard changes."""
     rows = _deadline_rows(scenario) + _closure_rows(scenario) + _capacity_rows(scenario)
-    rows += [_timeline_row(e) for e in scenario.timeline]
+    rows += [_timeline_row(e) or _enforcement_row(e) for e in scenario.timeline]
+    rows += _campaign_rows(scenario)
     frame = pd.DataFrame([r for r in rows if r is not None], columns=EVENT_COLUMNS)
     first, last = pd.Timestamp(scenario.calendar.start), pd.Timestamp(scenario.calendar.end)
     frame = frame[(frame["date"] >= first) & (frame["date"] <= last)]
@@ -125,6 +137,41 @@ def _timeline_row(event: object) -> dict[str, Any] | None:
         label = f"{event.group} voluntary x{event.multiplier:g}"
         return _row(event.date, "hazard_change", label, group=event.group)
     return None
+
+
+def _enforcement_row(event: object) -> dict[str, Any] | None:
+    """The row of an enforcement or camp event (spans for a no-adverse-action period)."""
+    if isinstance(event, NoAdverseAction):
+        who = event.group or "all groups"
+        return _row(event.date, "no_adverse_action", f"no arrests of {who}", group=event.group
+                    or "", end=event.end + pd.Timedelta(days=1))  # fmt: skip
+    if isinstance(event, CampClosure):
+        label = f"{event.group} camps closing ({event.share:.0%} of residents)"
+        return _row(event.date, "camp_closure", label, group=event.group)
+    if isinstance(event, StatusExtension):
+        label = f"{event.group} status extended to {event.new_lapse:%-d %b}"
+        return _row(event.date, "status_extension", label, group=event.group)
+    if isinstance(event, HoldingChange):
+        return _row(event.date, "holding_change", f"holding {event.capacity_persons:,} persons")
+    if isinstance(event, TransportChange):
+        label = "convoys " + ", ".join(
+            f"{v:,} {k}" for k, v in (("a day", event.departures_per_day),
+                                        ("persons a vehicle", event.vehicle_capacity_persons))
+            if v is not None)  # fmt: skip
+        return _row(event.date, "transport_change", label)
+    return None
+
+
+def _campaign_rows(scenario: Scenario) -> list[dict[str, Any] | None]:
+    """Targeted arrest campaigns as spans from their first to the day after their last day."""
+    if scenario.crackdown is None:
+        return []
+    rows: list[dict[str, Any] | None] = []
+    for c in scenario.crackdown.campaigns:
+        who = ", ".join(c.groups) if c.groups is not None else "all groups"
+        end = (c.end or scenario.calendar.end) + pd.Timedelta(days=1)
+        rows.append(_row(c.start, "campaign", f"campaign {c.name} ({who})", group=who, end=end))
+    return rows
 
 
 def _crackdown_label(event: CrackdownChange) -> str:
