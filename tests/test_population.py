@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -11,7 +12,12 @@ from simulation import parse_scenario, simulate
 from simulation.engine.population import departure_hours, split_persons
 from simulation.engine.records import DETAINED, IN_PAKISTAN, STATES
 from simulation.engine.run import run_model
-from simulation.scenario.calendar import crackdown_days, voluntary_hazard
+from simulation.scenario.calendar import (
+    crackdown_days,
+    day_index,
+    deadline_by_day,
+    voluntary_hazard,
+)
 from tests.builders import POP, demand_scenario, pop_with_divert
 
 
@@ -196,3 +202,21 @@ def test_timeline_change_rules(event, message):
         parse_scenario(POP + f"timeline:\n  - {event}\n", "pop.yaml")
     assert str(info.value).startswith("pop.yaml:")
     assert "timeline.0" in str(info.value)
+
+
+def test_an_extension_never_brings_a_deadline_forward():
+    """31 Mar deadline; extended on 20 Mar to 30 Apr; a second extension announced on 1 Apr to
+    6 Apr changes nothing (the deadline in force is later); one on 5 Apr to 10 May moves it."""
+    s = parse_scenario(POP, "pop.yaml", [
+        "calendar.end=2025-05-31",
+        "timeline=[{event: deadline_extension, date: 2025-03-20, group: acc,"
+        " new_deadline: 2025-04-30},"
+        " {event: deadline_extension, date: 2025-04-01, group: acc, new_deadline: 2025-04-06},"
+        " {event: deadline_extension, date: 2025-04-05, group: acc, new_deadline: 2025-05-10}]",
+    ])  # fmt: skip
+    deadline = deadline_by_day(s, "acc")
+    march20, april5 = day_index(s, dt.date(2025, 3, 20)), day_index(s, dt.date(2025, 4, 5))
+    in_force = [day_index(s, dt.date(2025, m, d)) for m, d in ((3, 31), (4, 30), (5, 10))]
+    assert set(deadline[:march20]) == {in_force[0]}
+    assert set(deadline[march20:april5]) == {in_force[1]}
+    assert set(deadline[april5:]) == {in_force[2]}

@@ -41,7 +41,7 @@ HOSTILE = [
     "crossings.torkham.closures.0.reason=<i>clashes</i>",
 ]
 EXTENSION = (
-    "timeline+={event: deadline_extension, date: 2025-03-20, group: acc, new_deadline: 2025-04-10}"
+    "timeline+={event: deadline_extension, date: 2025-03-20, group: acc, new_deadline: 2025-04-30}"
 )
 
 
@@ -298,7 +298,7 @@ def test_a_comparison_shows_its_differences_with_intervals(folders):
             f"{fmt(row['ci_high'])}</td>")  # fmt: skip
     assert line in page
     assert f"All {len(table):,} differences" in page
-    assert "new_deadline: 2025-04-10" in page  # the variant's override
+    assert "new_deadline: 2025-04-30" in page  # the variant's override
 
 
 def test_a_sizing_shows_its_answer_and_evidence(folders):

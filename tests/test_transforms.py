@@ -48,11 +48,11 @@ def test_a_set_target_overridden_by_a_dated_event_is_named() -> None:
 
 
 def test_deadline_and_crackdown_targets_are_checked_too() -> None:
-    extension = (
-        "timeline.0={event: deadline_extension, date: 2025-03-20, group: acc,"
-        " new_deadline: 2025-04-15}"
+    extension = (  # the whole timeline replaced: the default's own extensions would be named too
+        "timeline=[{event: deadline_extension, date: 2025-03-20, group: acc,"
+        " new_deadline: 2025-04-15}]"
     )
-    change = "timeline.0={event: crackdown_change, date: 2025-05-01, arrest_rate_per_day: 0.01}"
+    change = "timeline=[{event: crackdown_change, date: 2025-05-01, arrest_rate_per_day: 0.01}]"
     a = load_scenario(DEFAULT, [extension])
     assert shadowing_events(a, "populations.acc.deadline") == [
         "timeline.0 moves the deadline to 2025-04-15 from 2025-03-20"

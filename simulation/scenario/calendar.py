@@ -156,7 +156,10 @@ def step_rates(scenario: Scenario, steps: list[RateStep]) -> np.ndarray:
 def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
     """For each day, the deadline (day index) in force that day, after announced extensions.
 
-    Days without a deadline get a value beyond the horizon.
+    An extension announced on a day moves the deadline in force from then on to its new date,
+    unless that deadline is already later (an extension never brings a deadline forward: two
+    announced extensions give the later date). Days without a deadline get a value beyond the
+    horizon.
     """
     pop = scenario.populations[group]
     never = scenario.days + 10_000
@@ -168,8 +171,9 @@ def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
         for e in scenario.timeline
         if isinstance(e, DeadlineExtension) and e.group == group
     )
-    for announced, new in extensions:
-        deadline[max(day_index(scenario, announced), 0) :] = day_index(scenario, new)
+    for announced, new in extensions:  # an extension never brings a deadline forward
+        later = deadline[max(day_index(scenario, announced), 0) :]
+        np.maximum(later, day_index(scenario, new), out=later)
     return deadline
 
 
