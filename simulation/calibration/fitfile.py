@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulation.calibration.match import KINDS
 from simulation.calibration.observed import (
@@ -27,9 +27,8 @@ from simulation.calibration.observed import (
 )
 from simulation.experiments.files import as_overrides
 from simulation.scenario import Scenario, ScenarioError, parse_scenario
-from simulation.scenario.errors import Source, describe_error, show_value
-from simulation.scenario.load import read_text
-from simulation.scenario.reading import read_yaml
+from simulation.scenario.errors import Source, show_value
+from simulation.scenario.load import read_spec, read_text
 from simulation.scenario.schema import MAX_REPLICATIONS, MAX_SEED, Frozen
 
 MAX_PARAMETERS = 20
@@ -166,16 +165,7 @@ def load_calibration(path: str | Path) -> Calibration:
     :class:`ScenarioError` with one line on the first thing wrong."""
     path = Path(path)
     filename = str(path)
-    data, found = read_yaml(read_text(path), filename)
-    if not isinstance(data, dict):
-        raise ScenarioError([f"{filename}:1: (top level): expected a mapping (got "
-                             f"{show_value(data)})"])  # fmt: skip
-    source = Source(filename, found.lines, {})
-    try:
-        spec = CalibrationFile.model_validate(data)
-    except ValidationError as exc:
-        described = sorted(describe_error(e, data, source, CalibrationFile) for e in exc.errors())
-        raise ScenarioError([line for _, _, line in described]) from None
+    spec, source = read_spec(read_text(path), filename, CalibrationFile)
     scenario_path = _beside(path, spec.scenario, source, ("scenario",), "scenario")
     observed_path = default_observed()
     if spec.observed.file is not None:

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulation.experiments.design import Range
 from simulation.outputs.outcomes import BY_NAME
 from simulation.scenario import Scenario, ScenarioError, parse_scenario
-from simulation.scenario.errors import Source, describe_error, show_value
-from simulation.scenario.reading import read_yaml
+from simulation.scenario.errors import Source
+from simulation.scenario.load import read_spec
 from simulation.scenario.schema import (
     MAX_REPLICATIONS,
     MAX_SEED,
@@ -195,16 +195,7 @@ def load_experiment(path: str | Path, schema: type[ExperimentFile] = ExperimentF
     adding a section of one command's own (e.g. ``forecast:``)."""
     path = Path(path)
     filename = str(path)
-    data, found = read_yaml(_read(path), filename)
-    if not isinstance(data, dict):
-        raise ScenarioError([f"{filename}:1: (top level): expected a mapping (got "
-                             f"{show_value(data)})"])  # fmt: skip
-    source = Source(filename, found.lines, {})
-    try:
-        spec = schema.model_validate(data)
-    except ValidationError as exc:
-        described = sorted(describe_error(e, data, source, schema) for e in exc.errors())
-        raise ScenarioError([line for _, _, line in described]) from None
+    spec, source = read_spec(_read(path), filename, schema)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
         where = source.line_of(("scenario",))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simulation.scenario.compose import Composed, compose
 from simulation.scenario.errors import (
@@ -21,12 +22,15 @@ from simulation.scenario.errors import (
     Source,
     describe_error,
     describe_problem,
+    show_value,
 )
 from simulation.scenario.overrides import apply_overrides
+from simulation.scenario.reading import read_yaml
 from simulation.scenario.rules import check_scenario
 from simulation.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 1_000_000  # the shipped scenarios are under 15 kB
+Spec = TypeVar("Spec", bound=BaseModel)
 
 
 def _too_large() -> str:
@@ -94,3 +98,20 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     """The resolved scenario (defaults filled in) as YAML text."""
     data = scenario.model_dump(mode="json", by_alias=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def read_spec(text: str, filename: str, model: type[Spec]) -> tuple[Spec, Source]:
+    """A YAML file of another kind (experiment, calibration) validated by ``model``: the
+    validated object and the line of every key; :class:`ScenarioError` with
+    one line per problem (file, line, key, what is wrong), as for a scenario."""
+    data, found = read_yaml(text, filename)
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{filename}:1: (top level): expected a mapping (got "
+                             f"{show_value(data)})"])  # fmt: skip
+    source = Source(filename, found.lines, {})
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        described = sorted(describe_error(e, data, source, model) for e in exc.errors())
+        raise ScenarioError([line for _, _, line in described]) from None
+    return spec, source
