@@ -276,6 +276,20 @@ def test_every_dated_rule_is_in_the_timeline():
     assert days == sorted(days)
 
 
+def test_enforcement_and_camp_rules_are_in_the_timeline_in_words():
+    """The forecast scenario's lapse, shield, campaign, camp closures and transport in words."""
+    scenario = load_scenario(ROOT / "scenarios" / "ifrp_2025_forecast.yaml")
+    texts: dict[str, list[str]] = {}
+    for day, text in policy_timeline(scenario):
+        texts.setdefault(str(day), []).append(text)
+    assert "por: legal status lapses" in texts["2025-06-30"]
+    assert "por: no arrests through 2025-07-31" in texts["2025-07-05"]
+    assert "arrest campaign por_detentions on por through 2025-08-31" in texts["2025-08-01"]
+    assert "por: 20% of camp residents pushed out (0.02/day)" in texts["2025-09-01"]
+    assert "deportation transport: 16 convoys a day per crossing" in texts["2025-04-01"]
+    assert "holding centres: 4,300 persons" in texts["2025-04-01"]
+
+
 def test_provenance_shows_what_made_the_results(folders, run_html):
     manifest = json.loads((folders["run"] / MANIFEST).read_text())
     for value in (manifest["version"], manifest["runner"], manifest["scenario_sha256"],

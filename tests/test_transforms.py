@@ -62,3 +62,16 @@ def test_deadline_and_crackdown_targets_are_checked_too() -> None:
     assert shadowing_events(b, "crackdown.arrest_rate_per_day") == [
         "timeline.0 sets arrest_rate_per_day=0.01 from 2025-05-01"
     ]
+
+
+def test_dated_holding_and_transport_changes_are_named() -> None:
+    """The default opens Landi Kotal (holding 4,300) and starts convoys (16 a day) on 1 Apr."""
+    scenario = load_scenario(DEFAULT)
+    assert shadowing_events(scenario, "crackdown.holding.capacity_persons") == [
+        "timeline.2 sets capacity_persons=4300 from 2025-04-01"
+    ]
+    assert shadowing_events(scenario, "crackdown.transport.departures_per_day") == [
+        "timeline.1 sets departures_per_day=16 from 2025-04-01"
+    ]
+    assert shadowing_events(scenario, "crackdown.transport.vehicle_capacity_persons") == []
+    assert shadowing_events(scenario, "crackdown.holding.dwell_hours") == []

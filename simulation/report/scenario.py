@@ -13,12 +13,17 @@ from simulation.report.html import Html, el, join
 from simulation.results import RESOLVED
 from simulation.scenario import Scenario, ScenarioError, parse_scenario
 from simulation.scenario.schema import (
+    CampClosure,
     CapacityChange,
     ClosureEvent,
     CrackdownChange,
     DeadlineExtension,
     HazardChange,
+    HoldingChange,
+    NoAdverseAction,
     OpeningHoursChange,
+    StatusExtension,
+    TransportChange,
 )
 
 Dated = tuple[dt.date, str]
@@ -53,9 +58,33 @@ def describe_event(event: Any) -> str:
         if event.arrest_capacity_persons_per_day is not None:
             parts.append(f"at most {event.arrest_capacity_persons_per_day:,} arrests/day")
         return f"crackdown{who}: " + (", ".join(parts) or "changed")
+    words = _enforcement_words(event)
+    if words is not None:
+        return words
     fields = event.model_dump(exclude={"event", "date"}, exclude_none=True)
     listed = ", ".join(f"{k} {v}" for k, v in fields.items())
     return f"{getattr(event, 'event', 'event')}: {listed}"
+
+
+def _enforcement_words(event: Any) -> str | None:
+    """An enforcement or camp event in words (None for another kind)."""
+    if isinstance(event, NoAdverseAction):
+        return f"{event.group or 'all groups'}: no arrests through {event.end}"
+    if isinstance(event, StatusExtension):
+        return f"{event.group}: legal status extended to {event.new_lapse}"
+    if isinstance(event, CampClosure):
+        return (f"{event.group}: {event.share:.0%} of camp residents pushed out "
+                f"({event.hazard_per_day:g}/day)")  # fmt: skip
+    if isinstance(event, HoldingChange):
+        return f"holding centres: {event.capacity_persons:,} persons"
+    if isinstance(event, TransportChange):
+        parts = []
+        if event.departures_per_day is not None:
+            parts.append(f"{event.departures_per_day} convoys a day per crossing")
+        if event.vehicle_capacity_persons is not None:
+            parts.append(f"{event.vehicle_capacity_persons} persons a vehicle")
+        return "deportation transport: " + ", ".join(parts)
+    return None
 
 
 def policy_timeline(scenario: Scenario) -> list[Dated]:
@@ -68,6 +97,12 @@ def policy_timeline(scenario: Scenario) -> list[Dated]:
             if scenario.crackdown is not None:
                 after = population.deadline + dt.timedelta(days=1)
                 dated.append((after, f"{group}: arrests and deportation may start"))
+        if population.status_lapses is not None and scenario.crackdown is not None:
+            dated.append((population.status_lapses, f"{group}: legal status lapses"))
+    for c in scenario.crackdown.campaigns if scenario.crackdown is not None else []:
+        who = ", ".join(c.groups) if c.groups is not None else "every group"
+        until = f" through {c.end}" if c.end is not None else ""
+        dated.append((c.start, f"arrest campaign {c.name} on {who}{until}"))
     for name, crossing in scenario.crossings.items():
         dated += [(c.start, _closure(name, c.end, c.reason)) for c in crossing.closures]
         for stage_name, stage in crossing.stages.items():

@@ -90,6 +90,10 @@ def shadowing_events(scenario: Scenario, key: str) -> list[str]:
             if value is not None:
                 whose = f" for {e.group}" if e.group else ""
                 where.append(f"timeline.{i} sets {parts[1]}={value}{whose} from {e.date}")
+        elif _dated_enforcement(parts, e.event):
+            value = getattr(e, parts[-1], None)
+            if value is not None:
+                where.append(f"timeline.{i} sets {parts[-1]}={value} from {e.date}")
         elif parts[-1] == "opening_hours" and e.event == "opening_hours":
             stage = parts[3] if len(parts) == 5 else None
             if parts[1] == e.crossing and (e.stage is None or e.stage == stage):
@@ -97,3 +101,10 @@ def shadowing_events(scenario: Scenario, key: str) -> list[str]:
                     f"timeline.{i} sets opening_hours={e.open_hour}-{e.close_hour} from {e.date}"
                 )
     return where
+
+
+def _dated_enforcement(parts: list[str], event: str) -> bool:
+    """Whether ``event`` can override the holding or transport setting at ``parts``."""
+    return (parts[:2] == ["crackdown", "holding"] and event == "holding_change") or (
+        parts[:2] == ["crackdown", "transport"] and event == "transport_change"
+    )
