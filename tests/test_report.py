@@ -283,6 +283,8 @@ def test_enforcement_and_camp_rules_are_in_the_timeline_in_words():
     for day, text in policy_timeline(scenario):
         texts.setdefault(str(day), []).append(text)
     assert "por: legal status lapses" in texts["2025-06-30"]
+    assert "undocumented: legal status lapsed on 2023-10-31" in texts["2025-02-01"]
+    assert min(texts) == "2025-02-01"  # nothing before the calendar
     assert "por: no arrests through 2025-07-31" in texts["2025-07-05"]
     assert "arrest campaign por_detentions on por through 2025-08-31" in texts["2025-08-01"]
     assert "por: 20% of camp residents pushed out (0.02/day)" in texts["2025-09-01"]

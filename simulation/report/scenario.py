@@ -97,8 +97,11 @@ def policy_timeline(scenario: Scenario) -> list[Dated]:
             if scenario.crackdown is not None:
                 after = population.deadline + dt.timedelta(days=1)
                 dated.append((after, f"{group}: arrests and deportation may start"))
-        if population.status_lapses is not None and scenario.crackdown is not None:
-            dated.append((population.status_lapses, f"{group}: legal status lapses"))
+        lapse = population.status_lapses
+        if lapse is not None and scenario.crackdown is not None:
+            start = scenario.calendar.start
+            text = "legal status lapses" if lapse >= start else f"legal status lapsed on {lapse}"
+            dated.append((max(lapse, start), f"{group}: {text}"))
     for c in scenario.crackdown.campaigns if scenario.crackdown is not None else []:
         who = ", ".join(c.groups) if c.groups is not None else "every group"
         until = f" through {c.end}" if c.end is not None else ""
