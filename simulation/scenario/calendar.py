@@ -6,6 +6,8 @@ Everything here is a pure function of the scenario; times are hours since the ca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -37,20 +39,35 @@ def day_index(scenario: Scenario, day: dt.date) -> int:
     return (day - scenario.calendar.start).days
 
 
+def _steps(
+    scenario: Scenario, first: Any, changes: Iterable[tuple[dt.date, Any]], dtype: Any = None
+) -> np.ndarray:
+    """Per day: ``first``, then each change's value from its date on (``changes`` in the order
+    they apply: a later one overrides an earlier one from its own date)."""
+    values = np.full(scenario.days, first, dtype=dtype)
+    for day, value in changes:
+        values[max(day_index(scenario, day), 0) :] = value
+    return values
+
+
+def _within(scenario: Scenario, spans: Iterable[tuple[dt.date, dt.date]]) -> np.ndarray:
+    """Boolean per day: inside any of the whole-day ``spans`` (first and last day inclusive)."""
+    inside = np.zeros(scenario.days, dtype=bool)
+    for first, last in spans:
+        lo = max(day_index(scenario, first), 0)
+        inside[lo : max(day_index(scenario, last) + 1, lo)] = True
+    return inside
+
+
 def closed_days(scenario: Scenario, crossing: str) -> np.ndarray:
     """Boolean per simulated day: is the crossing shut by a dated closure?"""
-    closed = np.zeros(scenario.days, dtype=bool)
     spans = [(c.start, c.end) for c in scenario.crossings[crossing].closures]
     spans += [
         (e.date, e.end)
         for e in scenario.timeline
         if isinstance(e, ClosureEvent) and e.crossing == crossing
     ]
-    for start, end in spans:
-        lo = max(day_index(scenario, start), 0)
-        hi = min(day_index(scenario, end) + 1, scenario.days)
-        closed[lo:hi] = True
-    return closed
+    return _within(scenario, spans)
 
 
 def closure_intervals(scenario: Scenario, crossing: str) -> list[tuple[float, float]]:
@@ -79,10 +96,7 @@ def servers_by_day(scenario: Scenario, crossing: str, stage: str) -> np.ndarray:
         for e in scenario.timeline
         if isinstance(e, CapacityChange) and e.crossing == crossing and e.stage == stage
     ]
-    servers = np.full(scenario.days, spec.servers, dtype=np.int64)
-    for day, _, value in sorted(changes):
-        servers[max(day_index(scenario, day), 0) :] = value
-    return servers
+    return _steps(scenario, spec.servers, ((d, v) for d, _, v in sorted(changes)), np.int64)
 
 
 def opening_hours(scenario: Scenario, crossing: str, stage: str) -> OpeningHours:
@@ -147,10 +161,7 @@ def capacity_breakpoints(scenario: Scenario, crossing: str, stage: str) -> list[
 
 def step_rates(scenario: Scenario, steps: list[RateStep]) -> np.ndarray:
     """Daily rate from dated steps (zero before the first step)."""
-    rates = np.zeros(scenario.days)
-    for step in steps:
-        rates[max(day_index(scenario, step.start), 0) :] = step.rate_per_day
-    return rates
+    return _steps(scenario, 0.0, ((step.start, step.rate_per_day) for step in steps))
 
 
 def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
@@ -161,47 +172,58 @@ def deadline_by_day(scenario: Scenario, group: str) -> np.ndarray:
     announced extensions give the later date). Days without a deadline get a value beyond the
     horizon.
     """
-    pop = scenario.populations[group]
-    never = scenario.days + 10_000
-    if pop.deadline is None:
-        return np.full(scenario.days, never, dtype=np.int64)
-    deadline = np.full(scenario.days, day_index(scenario, pop.deadline), dtype=np.int64)
     extensions = sorted(
         (e.date, e.new_deadline)
         for e in scenario.timeline
         if isinstance(e, DeadlineExtension) and e.group == group
     )
-    for announced, new in extensions:  # an extension never brings a deadline forward
-        later = deadline[max(day_index(scenario, announced), 0) :]
-        np.maximum(later, day_index(scenario, new), out=later)
-    return deadline
+    first = scenario.populations[group].deadline
+    return _last_day_in_force(scenario, first, extensions, never_earlier=True)
+
+
+def _last_day_in_force(
+    scenario: Scenario,
+    first: dt.date | None,
+    extensions: list[tuple[dt.date, dt.date]],
+    never_earlier: bool,
+) -> np.ndarray:
+    """Per day, the last day (index) in force: ``first``, then each (announced, new) extension
+    from its announcement on (``never_earlier``: unless the day in force is already later);
+    beyond the horizon when there is no ``first``."""
+    if first is None:
+        return np.full(scenario.days, scenario.days + 10_000, dtype=np.int64)
+    in_force = np.full(scenario.days, day_index(scenario, first), dtype=np.int64)
+    for announced, new in extensions:
+        later = in_force[max(day_index(scenario, announced), 0) :]
+        if never_earlier:
+            np.maximum(later, day_index(scenario, new), out=later)
+        else:
+            later[:] = day_index(scenario, new)
+    return in_force
 
 
 def lapse_by_day(scenario: Scenario, group: str) -> np.ndarray:
     """For each day, the last day (index) of the group's legal stay in force that day, after
     announced ``status_extension``s; beyond the horizon when the status never lapses."""
-    pop = scenario.populations[group]
-    if pop.status_lapses is None:
-        return np.full(scenario.days, scenario.days + 10_000, dtype=np.int64)
-    lapse = np.full(scenario.days, day_index(scenario, pop.status_lapses), dtype=np.int64)
     extensions = sorted(
         (e.date, e.new_lapse)
         for e in scenario.timeline
         if isinstance(e, StatusExtension) and e.group == group
     )
-    for announced, new in extensions:
-        lapse[max(day_index(scenario, announced), 0) :] = day_index(scenario, new)
-    return lapse
+    first = scenario.populations[group].status_lapses
+    return _last_day_in_force(scenario, first, extensions, never_earlier=False)
 
 
 def protected_days(scenario: Scenario, group: str) -> np.ndarray:
     """Boolean per day: does a ``no_adverse_action`` event shield the group from arrests?"""
-    shielded = np.zeros(scenario.days, dtype=bool)
-    for e in scenario.timeline:
-        if isinstance(e, NoAdverseAction) and e.group in (None, group):
-            lo = max(day_index(scenario, e.date), 0)
-            shielded[lo : max(day_index(scenario, e.end) + 1, lo)] = True
-    return shielded
+    return _within(
+        scenario,
+        (
+            (e.date, e.end)
+            for e in scenario.timeline
+            if isinstance(e, NoAdverseAction) and e.group in (None, group)
+        ),
+    )
 
 
 def crackdown_days(scenario: Scenario, group: str) -> np.ndarray:
@@ -214,11 +236,8 @@ def crackdown_days(scenario: Scenario, group: str) -> np.ndarray:
 
 def campaign_days(scenario: Scenario, campaign: Campaign, group: str) -> np.ndarray:
     """Boolean per day: is the campaign arresting the group (its dates, no shield)?"""
-    lo = max(day_index(scenario, campaign.start), 0)
-    last = scenario.days - 1 if campaign.end is None else day_index(scenario, campaign.end)
-    active = np.zeros(scenario.days, dtype=bool)
-    active[lo : max(last + 1, lo)] = True
-    return active & ~protected_days(scenario, group)
+    last = campaign.end or scenario.calendar.end
+    return _within(scenario, [(campaign.start, last)]) & ~protected_days(scenario, group)
 
 
 def voluntary_hazard(scenario: Scenario, group: str) -> np.ndarray:
@@ -270,7 +289,6 @@ def hour_probabilities(weights: list[float]) -> np.ndarray:
 def arrest_rate_by_day(scenario: Scenario, group: str) -> np.ndarray:
     """Share of the group's households at home apprehended per day, after dated changes."""
     assert scenario.crackdown is not None
-    rate = np.full(scenario.days, scenario.crackdown.arrest_rate_per_day)
     changes = sorted(
         (e.date, e.group is not None, e.arrest_rate_per_day)
         for e in scenario.timeline
@@ -278,36 +296,30 @@ def arrest_rate_by_day(scenario: Scenario, group: str) -> np.ndarray:
         and e.arrest_rate_per_day is not None
         and e.group in (None, group)
     )
-    for day, _, value in changes:
-        rate[max(day_index(scenario, day), 0) :] = value
-    return rate
+    first = scenario.crackdown.arrest_rate_per_day
+    return _steps(scenario, first, ((day, value) for day, _, value in changes))
 
 
 def arrest_capacity_by_day(scenario: Scenario) -> np.ndarray:
     """Persons that can be arrested per day (all groups together; inf when unlimited)."""
     assert scenario.crackdown is not None
     first = scenario.crackdown.arrest_capacity_persons_per_day
-    capacity = np.full(scenario.days, np.inf if first is None else float(first))
     changes = sorted(
         (e.date, e.arrest_capacity_persons_per_day)
         for e in scenario.timeline
         if isinstance(e, CrackdownChange) and e.arrest_capacity_persons_per_day is not None
     )
-    for day, value in changes:
-        capacity[max(day_index(scenario, day), 0) :] = value
-    return capacity
+    return _steps(scenario, np.inf if first is None else float(first), changes)
 
 
 def holding_capacity_by_day(scenario: Scenario) -> np.ndarray:
     """Persons the holding centres can hold on each day, after ``holding_change`` events."""
     assert scenario.crackdown is not None
-    capacity = np.full(scenario.days, scenario.crackdown.holding.capacity_persons, dtype=np.int64)
+    first = scenario.crackdown.holding.capacity_persons
     changes = sorted(
         (e.date, e.capacity_persons) for e in scenario.timeline if isinstance(e, HoldingChange)
     )
-    for day, value in changes:
-        capacity[max(day_index(scenario, day), 0) :] = value
-    return capacity
+    return _steps(scenario, first, changes, np.int64)
 
 
 def transport_by_day(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -315,18 +327,17 @@ def transport_by_day(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     ``transport_change`` events."""
     assert scenario.crackdown is not None
     spec = scenario.crackdown.transport
-    departures = np.full(scenario.days, spec.departures_per_day, dtype=np.int64)
-    vehicle = np.full(scenario.days, spec.vehicle_capacity_persons, dtype=np.int64)
-    changes = [
-        (e.date, e.departures_per_day, e.vehicle_capacity_persons)
-        for e in scenario.timeline
-        if isinstance(e, TransportChange)
+    changes = [e for e in scenario.timeline if isinstance(e, TransportChange)]
+    changes.sort(key=lambda e: e.date)  # stable: same-day events in file order
+    departures = [
+        (e.date, e.departures_per_day) for e in changes if e.departures_per_day is not None
     ]
-    changes.sort(key=lambda change: change[0])  # stable: same-day events in file order
-    for day, per_day, persons in changes:
-        lo = max(day_index(scenario, day), 0)
-        if per_day is not None:
-            departures[lo:] = per_day
-        if persons is not None:
-            vehicle[lo:] = persons
-    return departures, vehicle
+    vehicle = [
+        (e.date, e.vehicle_capacity_persons)
+        for e in changes
+        if e.vehicle_capacity_persons is not None
+    ]
+    return (
+        _steps(scenario, spec.departures_per_day, departures, np.int64),
+        _steps(scenario, spec.vehicle_capacity_persons, vehicle, np.int64),
+    )
