@@ -24,6 +24,7 @@ from simulation.scenario.schema import (
     MAX_SEED,
     NAME_PATTERN,
     Frozen,
+    checked_name,
 )
 
 MAX_FILE_BYTES = 200_000
@@ -75,9 +76,7 @@ class ExperimentFile(Frozen):
     @field_validator("name")
     @classmethod
     def _folder_name(cls, name: str) -> str:
-        if re.fullmatch(NAME_PATTERN, name) is None:
-            raise ValueError(f"expected a name usable as a folder name (pattern {NAME_PATTERN})")
-        return name
+        return checked_name(name, "a name usable as a folder name")
 
     @field_validator("levers", "uncertainties", mode="before")
     @classmethod

@@ -33,6 +33,14 @@ MAX_REPLICATIONS = 100_000
 MAX_SEED = 2**63 - 1
 SD_PER_MEAN = (1e-6, 1e3)  # gamma and log-normal: sd between these multiples of the mean
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"  # a scenario name is a folder name
+NAME_RULE = "a letter or digit, then up to 79 letters, digits, '.', '_' or '-'"
+
+
+def checked_name(name: str, expected: str = NAME_RULE) -> str:
+    """``name`` if it matches :data:`NAME_PATTERN`; else ValueError 'expected ``expected``'."""
+    if re.fullmatch(NAME_PATTERN, name) is None:
+        raise ValueError(f"expected {expected} (pattern {NAME_PATTERN})")
+    return name
 
 
 class Frozen(BaseModel):
@@ -274,12 +282,7 @@ class Campaign(Frozen):
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
-        if re.fullmatch(NAME_PATTERN, name) is None:
-            raise ValueError(
-                "expected a letter or digit, then up to 79 letters, digits, '.', '_' or '-' "
-                f"(pattern {NAME_PATTERN})"
-            )
-        return name
+        return checked_name(name)
 
 
 class Crackdown(Frozen):
@@ -550,12 +553,7 @@ class Scenario(Frozen):
     @field_validator("name")
     @classmethod
     def _folder_name(cls, name: str) -> str:
-        if re.fullmatch(NAME_PATTERN, name) is None:
-            raise ValueError(
-                "expected a name usable as a folder name: a letter or digit, then up to 79 "
-                f"letters, digits, '.', '_' or '-' (pattern {NAME_PATTERN})"
-            )
-        return name
+        return checked_name(name, f"a name usable as a folder name: {NAME_RULE}")
 
     @property
     def days(self) -> int:
