@@ -296,3 +296,29 @@ def test_a_running_writers_temporary_folder_is_left_alone(tmp_path):
     (busy / "summary.csv").write_text("being written")
     assert _run(out) == 0
     assert sorted(p.name for p in busy.iterdir()) == [MARKER, "summary.csv"]
+
+
+@pytest.mark.parametrize(
+    ("command", "module", "work"),
+    [("calibrate", "simulation.calibration.calibrate", "calibrate"),
+     ("forecast", "simulation.calibration.forecast_runs", "run_forecast")],
+)  # fmt: skip
+def test_calibrate_and_forecast_refuse_a_users_folder_before_any_work(
+    tmp_path, capsys, monkeypatch, command, module, work
+):
+    """A folder of the user's is refused in one line, untouched, and nothing is simulated."""
+    import importlib
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{command} simulated before refusing the folder")
+
+    monkeypatch.setattr(importlib.import_module(module), work, no_work)
+    files = {"calibrate": ROOT / "calibrations" / "torkham_2025_acc.yaml",
+             "forecast": ROOT / "experiments" / "ifrp_2025_forecast.yaml"}  # fmt: skip
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine")
+    before = _snapshot(home)
+    assert main([command, str(files[command]), "--out", str(home), "-q"]) == 2
+    assert _snapshot(home) == before
+    _one_line_refusal(capsys, "did not write", "notes.txt")
