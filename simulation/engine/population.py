@@ -18,9 +18,8 @@ from simulation.scenario.calendar import (
     voluntary_hazard,
 )
 from simulation.scenario.moments import mean_household_size
+from simulation.scenario.rules import SHARE_TOLERANCE
 from simulation.scenario.schema import Population, Scenario
-
-SHARE_ROUNDING = 1e-6  # closure shares summing to within this of 1 close every camp
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,8 @@ def closure_hours(scenario: Scenario, group: str, rng: np.random.Generator, n: i
     low = 0.0
     for event in camp_closures(scenario, group):
         high = low + event.share
-        high = 1.0 if high > 1.0 - SHARE_ROUNDING else high  # the last slice reaches the end
+        # shares validated to sum to 1 within the tolerance close every camp
+        high = 1.0 if high > 1.0 - SHARE_TOLERANCE else high
         mine = (place >= low) & (place < high)
         low = high
         if event.hazard_per_day > 0:
