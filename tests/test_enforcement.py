@@ -146,20 +146,21 @@ def test_a_campaign_arrests_its_groups_and_regions_on_its_dates_only() -> None:
     assert por.tolist() == [0, 0] + [30] * 4 + [0] * 14
 
 
+def _persons_in_region(scenario: Scenario, seed: int, region: int) -> int:
+    """Persons of group ``por`` living in ``region`` (its index), as the run with ``seed``
+    draws them (the group's households stream; departures do not move them)."""
+    streams = Streams(seed)
+    households = streams.rng("population", "por", "households")
+    draw = draw_group(scenario, "por", households, streams.rng("x", "departures"), streams)
+    return int(draw.sizes[draw.region == region].sum())
+
+
 def test_a_campaign_takes_every_household_of_its_region_at_rate_one() -> None:
     populations = {"por": _group(2000, {"kp": 0.3, "punjab": 0.7})}
     campaign = {"name": "kp", "regions": ["kp"], "from": day(1), "to": day(1),
                 "arrest_rate_per_day": 1.0}  # fmt: skip
     s = _scenario({"campaigns": [campaign]}, populations=populations)
-    streams = Streams(1)
-    draw = draw_group(
-        s,
-        "por",
-        streams.rng("population", "por", "households"),
-        streams.rng("x", "departures"),
-        streams,
-    )
-    in_kp = int(draw.sizes[draw.region == 0].sum())
+    in_kp = _persons_in_region(s, 1, 0)
     assert 0 < in_kp < 2000
     assert _arrests(s).tolist() == [0, in_kp] + [0] * 18
 
@@ -210,15 +211,7 @@ def test_a_household_whose_crossing_is_shut_keeps_its_place() -> None:
     data["populations"]["por"]["regions"]["punjab"]["crossings"] = other
     data["crossings"]["other"] = data["crossings"]["gate"] | {"closures": []}
     s = parse_scenario(yaml.safe_dump(data, sort_keys=False))
-    streams = Streams(2)
-    draw = draw_group(
-        s,
-        "por",
-        streams.rng("population", "por", "households"),
-        streams.rng("x", "departures"),
-        streams,
-    )
-    in_punjab = int(draw.sizes[draw.region == 1].sum())
+    in_punjab = _persons_in_region(s, 2, 1)
     assert 0 < in_punjab < 2000
     assert _arrests(s, seed=2).tolist() == [0, in_punjab, 2000 - in_punjab] + [0] * 17
 

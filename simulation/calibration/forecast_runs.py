@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 from tqdm import tqdm
 
 from simulation.calibration.forecast import UnCount, Window, run_table, summarise
-from simulation.engine.records import DETAINED, IN_PAKISTAN
 from simulation.engine.run import run_model
 from simulation.experiments.files import Experiment, ExperimentFile, load_experiment
 from simulation.experiments.runners import LocalRunner, Runner
 from simulation.experiments.sweep import RunTask, plan_sweep
 from simulation.outputs.frames import returns as returns_frame
+from simulation.outputs.frames import stocks as stocks_frame
 from simulation.scenario import Scenario, ScenarioError
 from simulation.scenario.errors import Source
 from simulation.scenario.reading import read_yaml
@@ -81,16 +80,10 @@ def _lines(path: Path) -> Any:
 
 
 def arrests(raw: Any) -> pd.DataFrame:
-    """Persons moved from home into holding, per arrest: date, group (a population), persons."""
-    flows = raw.flows
-    taken = (flows["src"] == IN_PAKISTAN) & (flows["dst"] == DETAINED)
-    names = np.array(list(raw.scenario.populations), dtype=object)
-    start = pd.Timestamp(raw.scenario.calendar.start)
-    return pd.DataFrame({
-        "date": start + pd.to_timedelta(flows["time"][taken] // 24, unit="D"),
-        "group": names[flows["group"][taken].astype(np.int64)] if len(names) else [],
-        "persons": flows["persons"][taken].astype(float),
-    })  # fmt: skip
+    """Persons arrested per day and population group (date, group, persons): the ``arrested``
+    column of the run's stocks frame, the one place arrests are counted."""
+    daily = stocks_frame(raw)[["date", "group", "arrested"]]
+    return daily.rename(columns={"arrested": "persons"}).astype({"persons": float})
 
 
 Job = tuple[RunTask, Window, float | None]
