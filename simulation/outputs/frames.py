@@ -24,16 +24,13 @@ from simulation.engine.records import (
 )
 from simulation.outputs.groups import run_quantile, runs, text_ranks
 from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and helpers)
-    DAILY_STAGE_COLUMNS,
     _dates,
     _ties_down_first,
     daily_mean_max,
     daily_stage,
     hourly_queue,
     level_at,
-    queue_levels,
     step_function,
-    waiting_area,
 )
 
 
