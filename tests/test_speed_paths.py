@@ -22,10 +22,10 @@ import simpy
 from simulation import parse_scenario
 from simulation.engine.sampling import Stream
 from simulation.engine.stages import loop as loop_module
-from simulation.engine.stages.loop import EventLoop
+from simulation.engine.stages.loop import EventLoop, compiled_engine, new_loop
 from simulation.outputs import frames
 from simulation.scenario.schema import Exponential
-from tests.conftest import ROOT
+from tests.conftest import ROOT, engine
 from tests.test_engines import assert_same_path
 from tests.test_population import POP
 
@@ -142,26 +142,41 @@ def test_convoys_on_the_hour_with_fixed_times_same_path(monkeypatch: pytest.Monk
     assert len(batches) >= 5 and sum(batches) > 300  # journeys went through sorted batches
 
 
-def test_loop_events_interleave_with_simpy_events_in_scheduling_order() -> None:
-    env = simpy.Environment()
-    loop = EventLoop(env)
-    seen: list[str] = []
+LOOPS = [EventLoop] + ([] if compiled_engine() is None else [compiled_engine().EventLoop])
 
-    def note(label: str, _: object) -> None:
-        seen.append(f"{label}@{env.now:g}")
+
+@pytest.mark.parametrize("loop_type", LOOPS, ids=lambda t: t.__module__.rsplit(".", 1)[-1])
+def test_loop_events_interleave_with_simpy_events_in_scheduling_order(loop_type: type) -> None:
+    env = simpy.Environment()
+    loop = loop_type(env)
+    seen: list[str] = []
+    labels = ["loop-a", "loop-b", "loop-c"]  # the loop's handlers take (int, int)
+
+    def note(label: int, _: int) -> None:
+        seen.append(f"{labels[label]}@{env.now:g}")
 
     def process() -> object:
         yield env.timeout(1.0)  # scheduled when the process starts, after loop-a and loop-c
         seen.append("process@1")
-        loop.at(2.0, note, "loop-b", None)  # scheduled at 1: after loop-c
+        loop.at(2.0, note, 1, 0)  # scheduled at 1: after loop-c
         yield env.timeout(1.0)  # scheduled after loop-b, so processed after it
         seen.append("process@2")
 
-    loop.at(1.0, note, "loop-a", None)
+    loop.at(1.0, note, 0, 0)
     env.process(process())  # starts at 0 (SimPy's urgent initialisation)
-    loop.at(2.0, note, "loop-c", None)
+    loop.at(2.0, note, 2, 0)
     loop.run(until=3.0)
     assert seen == ["loop-a@1", "process@1", "loop-c@2", "loop-b@2", "process@2"]
+
+
+def test_the_compiled_engine_is_built_and_chosen() -> None:
+    # `pip install -e .` (make setup) compiles simulation/engine/stages/_cloop.pyx; without it
+    # every run silently takes the pure-Python engine, several times slower
+    assert compiled_engine() is not None, "run `make setup` (or pip install -e .) to build it"
+    env = simpy.Environment()
+    assert type(new_loop(env)) is compiled_engine().EventLoop
+    with engine("python"):
+        assert type(new_loop(env)) is EventLoop
 
 
 def test_stream_take_gives_the_draws_of_single_calls() -> None:

@@ -21,7 +21,7 @@ from simpy.events import Event
 from simulation.engine.records import RENEGED
 from simulation.engine.stages.events import Stage
 from simulation.engine.stages.fifo import FifoStage
-from simulation.engine.stages.loop import LoopStage
+from simulation.engine.stages.loop import LoopStage, is_loop_stage
 
 AnyStage = Stage | LoopStage | FifoStage
 
@@ -53,7 +53,7 @@ class Crossing:
         self._last = len(self.stages) - 1
         # the stages by engine, typed (the only place that asks which engine a stage has)
         self._driven = {k: s for k, s in enumerate(self.stages) if isinstance(s, Stage)}
-        self._looped = {k: s for k, s in enumerate(self.stages) if isinstance(s, LoopStage)}
+        self._looped = {k: s for k, s in enumerate(self.stages) if is_loop_stage(s)}
         self._fifo = {k: s for k, s in enumerate(self.stages) if isinstance(s, FifoStage)}
         self._tail = max([*self._driven, *self._looped], default=-1) + 1
         assert all(k >= self._tail for k in self._fifo), "a FifoStage serves only the tail"
@@ -87,7 +87,7 @@ class Crossing:
         """Household ``hh``, arriving at ``arrived`` while the crossing is closed, gives up
         at ``leaves`` (recorded at the first stage as a visit that reneged)."""
         first = self.stages[0]
-        if isinstance(first, LoopStage):
+        if is_loop_stage(first):
             first.gave_up(hh, arrived, leaves)
         else:
             first.log.add(hh, arrived, leaves, leaves, RENEGED, leaves)

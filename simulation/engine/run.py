@@ -29,7 +29,7 @@ from simulation.engine.sources import (
     voluntary_departures,
 )
 from simulation.engine.stages.choice import build_stages
-from simulation.engine.stages.loop import EventLoop
+from simulation.engine.stages.loop import new_loop
 from simulation.engine.streams import Streams
 from simulation.scenario.schema import Scenario
 
@@ -43,7 +43,7 @@ def run_model(scenario: Scenario, seed: int, lookahead: bool = True) -> RawRun:
     the sample path is the same (tests compare the two), only slower.
     """
     env, streams, flows = simpy.Environment(), Streams(seed), FlowLog()
-    loop = EventLoop(env) if lookahead else None
+    loop = new_loop(env) if lookahead else None
     households = Households(scenario.group_names)
     draws = {
         g: draw_group(

@@ -31,7 +31,7 @@ from simulation.engine.presets import ServicePresets
 from simulation.engine.sampling import ServiceClock
 from simulation.engine.stages.events import Stage
 from simulation.engine.stages.fifo import FifoStage
-from simulation.engine.stages.loop import EventLoop, LoopStage
+from simulation.engine.stages.loop import EventLoop, LoopStage, new_stage
 from simulation.engine.streams import Streams
 from simulation.scenario.calendar import capacity_breakpoints
 from simulation.scenario.schema import Scenario
@@ -92,12 +92,13 @@ def build_stages(
         capacity = capacity_breakpoints(scenario, crossing, name)
         preset = presets.column(crossing, k)
         if engine is FifoStage:
-            built.append(FifoStage(clock, capacity, households.size, preset))
+            compiled = loop is not None and type(loop) is not EventLoop  # the loop's engine
+            built.append(FifoStage(clock, capacity, households.size, preset, compiled))
             continue
         rank = households.ranks(tuple(spec.priority)) if spec.priority else None
         waiting = spec.waiting_capacity_households
         args = (clock, capacity, households.size, rank, waiting, preset)
-        event_stage = Stage(env, *args) if loop is None else LoopStage(env, loop, *args)
+        event_stage = Stage(env, *args) if loop is None else new_stage(env, loop, *args)
         if k == 0 and waiting is not None:  # a bounded first stage: overflow on the road
             event_stage.open_road()
         built.append(event_stage)

@@ -27,6 +27,7 @@ import numpy as np
 from simulation.engine.presets import PresetColumn
 from simulation.engine.records import SERVED, UNSERVED, StageLog
 from simulation.engine.sampling import ServiceClock
+from simulation.engine.stages.loop import compiled_engine
 from simulation.scenario.calendar import TIME_EPS
 
 INF = float("inf")
@@ -38,6 +39,7 @@ class FifoStage:
 
     ``capacity`` lists (from_hour, servers) breakpoints starting at hour 0; ``preset``
     holds service times drawn up front by household id (NaN where none was drawn).
+    ``compiled``: run the recursion compiled (:class:`_cloop.FifoServers`) where it is built.
     """
 
     def __init__(
@@ -46,8 +48,11 @@ class FifoStage:
         capacity: Sequence[tuple[float, int]],
         sizes: list[int],
         preset: PresetColumn | None = None,
+        compiled: bool = False,
     ) -> None:
         self.log = StageLog()
+        engine = compiled_engine() if compiled else None
+        self._compiled = None if engine is None else engine.FifoServers(capacity)
         self._clock = clock
         self._preset = preset or PresetColumn(array("d"), 1, 0)
         self._sizes = sizes
@@ -62,6 +67,20 @@ class FifoStage:
         """Take ``households`` arriving at ``times`` (hours, in time order); return when each
         one's service ends (inf if no server ever takes it)."""
         hours = self._hours(households)
+        if self._compiled is not None:
+            started, ended = self._compiled.serve(times, hours)
+            starts, out = array("d", started.tobytes()), array("d", ended.tobytes())
+        else:
+            starts, out = self._recursion(times, hours)
+        never = len(times) - len(starts)
+        starts.extend(array("d", [INF]) * never)
+        out.extend(array("d", [INF]) * never)
+        self._record(times, households, starts, out, never)
+        return np.frombuffer(out, dtype=np.float64) if len(out) else np.zeros(0)
+
+    def _recursion(self, times: np.ndarray, hours: np.ndarray) -> tuple[array, array]:
+        """The start and end (hours) of the households arriving at ``times`` (in time order)
+        with services of ``hours``, for as many as a server ever takes."""
         ends: list[float] = self._ends
         starts, out = array("d"), array("d")
         add_start, add_end = starts.append, out.append
@@ -87,11 +106,7 @@ class FifoStage:
             add_start(start)
             add_end(end)
         self._last_start = last_start
-        never = len(times) - len(starts)
-        starts.extend(array("d", [INF]) * never)
-        out.extend(array("d", [INF]) * never)
-        self._record(times, households, starts, out, never)
-        return np.frombuffer(out, dtype=np.float64) if len(out) else np.zeros(0)
+        return starts, out
 
     def _hours(self, households: np.ndarray) -> np.ndarray:
         """Each household's service hours: drawn up front, else drawn now from the stage's

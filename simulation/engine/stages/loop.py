@@ -17,13 +17,16 @@ servers, queues (FIFO, or priority with an arrival counter breaking ties), waiti
 
 from __future__ import annotations
 
+import importlib
+import os
 import struct
 from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
+from functools import cache
 from heapq import heappop, heappush
 from itertools import islice
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import simpy
@@ -327,23 +330,81 @@ class LoopStage:
         self._write_log(horizon)
 
     def _write_log(self, horizon: float) -> None:
-        rows = np.frombuffer(self._visits, dtype=VISIT_DTYPE)
-        if self._limited is not None:  # freed when recorded (inf if never)
-            leave = np.full(len(rows), INF)
-            leave[_view(self._freed, np.int64)] = _view(self._freed_at, np.float64)
-        else:  # the end of service freed the server, if before the horizon
-            leave = np.where(rows["end"] < horizon, rows["end"], INF)
-        kind = np.full(len(rows), SERVED, dtype=np.int8)
-        other = np.fromiter(self._other, dtype=np.int64, count=len(self._other))
-        kind[other] = [k for k, _ in self._other.values()]
-        leave[other] = [t for _, t in self._other.values()]
-        log = self.log
-        for name in ("hh", "arrive", "start", "end"):
-            getattr(log, name).frombytes(np.ascontiguousarray(rows[name]).tobytes())
-        log.leave.frombytes(leave.tobytes())
-        log.kind.frombytes(kind.tobytes())
-        del rows
+        write_log(
+            self.log,
+            self._visits,
+            blocks=self._limited is not None,
+            freed=_view(self._freed, np.int64),
+            freed_at=_view(self._freed_at, np.float64),
+            other=self._other,
+            horizon=horizon,
+        )
         self._visits = bytearray()  # the log holds the visits now: free the packed copy
+
+
+def write_log(
+    log: StageLog,
+    visits: Any,
+    blocks: bool,
+    freed: np.ndarray,
+    freed_at: np.ndarray,
+    other: dict[int, tuple[int, float]],
+    horizon: float,
+) -> None:
+    """Write a loop stage's visits (packed VISIT records in ``visits``, a buffer) to ``log``.
+
+    When the stage ``blocks`` (a household may stay at its server after its service), each
+    server was freed when recorded (``freed`` visits at ``freed_at`` hours; inf if never);
+    otherwise at the end of service if that is before ``horizon``. ``other`` gives the
+    (kind, leave) of the visits that are not SERVED."""
+    rows = np.frombuffer(visits, dtype=VISIT_DTYPE)
+    if blocks:
+        leave = np.full(len(rows), INF)
+        leave[freed] = freed_at
+    else:
+        leave = np.where(rows["end"] < horizon, rows["end"], INF)
+    kind = np.full(len(rows), SERVED, dtype=np.int8)
+    picked = np.fromiter(other, dtype=np.int64, count=len(other))
+    kind[picked] = [k for k, _ in other.values()]
+    leave[picked] = [t for _, t in other.values()]
+    for name in ("hh", "arrive", "start", "end"):
+        getattr(log, name).frombytes(np.ascontiguousarray(rows[name]).tobytes())
+    log.leave.frombytes(leave.tobytes())
+    log.kind.frombytes(kind.tobytes())
+
+
+@cache
+def compiled_engine() -> Any | None:
+    """The compiled engine (:mod:`simulation.engine.stages._cloop`: this module's classes
+    in C), or None where it was not built."""
+    try:
+        return importlib.import_module("simulation.engine.stages._cloop")
+    except ImportError:
+        return None
+
+
+def new_loop(env: simpy.Environment) -> EventLoop:
+    """The fast engine's event loop: compiled where built, unless the environment variable
+    ``REPATSIM_ENGINE`` is ``python`` (this module's, the same events in the same order)."""
+    compiled = compiled_engine()
+    if compiled is None or os.environ.get("REPATSIM_ENGINE", "").lower() == "python":
+        return EventLoop(env)
+    return cast(EventLoop, compiled.EventLoop(env))
+
+
+def new_stage(env: simpy.Environment, loop: EventLoop, *args: Any) -> LoopStage:
+    """A :class:`LoopStage` (arguments after ``loop`` as its) of ``loop``'s engine."""
+    if type(loop) is EventLoop:
+        return LoopStage(env, loop, *args)
+    return cast(LoopStage, compiled_engine().LoopStage(env, loop, *args))  # type: ignore[union-attr]
+
+
+def is_loop_stage(stage: object) -> TypeGuard[LoopStage]:
+    """Is ``stage`` a :class:`LoopStage` of either engine?"""
+    compiled = compiled_engine()
+    return isinstance(stage, LoopStage) or (
+        compiled is not None and isinstance(stage, compiled.LoopStage)
+    )
 
 
 def _view(values: array, dtype: type) -> np.ndarray:
