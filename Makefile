@@ -8,7 +8,8 @@ SCENARIO ?= scenarios/torkham_2025_acc.yaml
 
 .PHONY: setup run test test-fast lint bench clean browser notebook
 
-$(BIN)/repatsim: pyproject.toml
+# setup.py and the .pyx build the compiled engine: editing them rebuilds it
+$(BIN)/repatsim: pyproject.toml setup.py simulation/engine/stages/_cloop.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
