@@ -31,6 +31,8 @@ class Households:
         self.status = bytearray()  # HOME, GONE or ARRESTED
         self.at_home = dict.fromkeys(group_names, 0)
         self._ranks: dict[tuple[str, ...], bytearray] = {}  # 1 byte each: cache-friendly
+        self._deportations = 0  # calls of deport: the columns change only there and in add
+        self._columns: tuple[tuple[int, int], dict[str, np.ndarray]] = ((-1, -1), {})
 
     def __len__(self) -> int:
         return len(self.size)
@@ -58,6 +60,21 @@ class Households:
             ranks.extend(self._ranks_of(order, first, first + n))
         return first
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """``size``, ``group``, ``mode`` (int64) and ``vulnerable`` (bool) as numpy arrays by
+        household id: converted once while the registry is unchanged (the end of a run reads
+        them several times). Copies: changing them changes nothing here."""
+        state = (len(self.size), self._deportations)
+        if self._columns[0] != state:
+            columns = {
+                "size": np.array(self.size, dtype=np.int64),
+                "group": np.array(self.group, dtype=np.int64),
+                "mode": np.array(self.mode, dtype=np.int64),
+                "vulnerable": np.array(self.vulnerable, dtype=bool),
+            }
+            self._columns = (state, columns)
+        return self._columns[1]
+
     def leave_home(self, households: Iterable[int], status: int = GONE) -> None:
         """Mark households as no longer at home (gone, or arrested)."""
         names, at_home = self.group_names, self.at_home
@@ -76,6 +93,7 @@ class Households:
 
     def deport(self, households: list[int]) -> None:
         """These households now travel as deportees (their queue ranks follow)."""
+        self._deportations += 1
         for hh in households:
             self.mode[hh] = DEPORTED
         for order, ranks in self._ranks.items():
@@ -101,10 +119,12 @@ class Households:
     def _ranks_of(self, order: tuple[str, ...], first: int, stop: int) -> list[int]:
         """Ranks of households ``first``..``stop - 1``: the position of the first class of
         ``order`` they belong to, or ``len(order)`` if none."""
-        classes = {
-            "deported": np.asarray(self.mode[first:stop]) == DEPORTED,
-            "vulnerable": np.asarray(self.vulnerable[first:stop], dtype=bool),
-        }
+        if first == 0:  # every household: the columns, converted once for all orders
+            mode, vulnerable = self.columns()["mode"][:stop], self.columns()["vulnerable"][:stop]
+        else:  # a few added: convert only theirs
+            mode = np.asarray(self.mode[first:stop])
+            vulnerable = np.asarray(self.vulnerable[first:stop], dtype=bool)
+        classes = {"deported": mode == DEPORTED, "vulnerable": vulnerable}
         ranks = np.full(stop - first, len(order))
         for i in reversed(range(len(order))):
             ranks[classes[order[i]]] = i

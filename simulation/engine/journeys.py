@@ -263,13 +263,14 @@ def exits_recorder(
         ids, times = np.asarray(ids, dtype=np.int64), np.asarray(hours, dtype=np.float64)
         reached = times < horizon
         ids, times = ids[reached], times[reached]
-        tracked = np.asarray(households.mode)[ids] != DIRECT
+        columns = households.columns()
+        tracked = columns["mode"][ids] != DIRECT
         flows.move_all(
             times[tracked],
-            np.asarray(households.group)[ids[tracked]],
+            columns["group"][ids[tracked]],
             AT_CROSSING,
             RETURNED,
-            np.asarray(households.size)[ids[tracked]],
+            columns["size"][ids[tracked]],
         )
         flows.exit_all(times, ids, crossing)
 

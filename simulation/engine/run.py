@@ -12,7 +12,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numpy as np
 import simpy
 
 from simulation.engine.crackdown import Crackdown
@@ -141,19 +140,20 @@ def _collect(
         road = getattr(crossings[cname].stages[0], "road_log", None)
         if road is not None:  # after the crossing's stages: frames take the first as first
             logs[cname, APPROACH] = road.to_arrays()
+    columns = households.columns()
     return RawRun(
         scenario=scenario,
         seed=seed,
-        sizes=np.asarray(households.size, dtype=np.int64),
-        group=np.asarray(households.group, dtype=np.int64),
-        mode=np.asarray(households.mode, dtype=np.int64),
+        sizes=columns["size"],
+        group=columns["group"],
+        mode=columns["mode"],
         stage_logs=logs,
         flows=flows.flows(),
         exits=flows.exits(),
         initial=initial,
         closures=journeys.closures,
         events=next(env._eid),
-        vulnerable=np.asarray(households.vulnerable, dtype=bool),
+        vulnerable=columns["vulnerable"],
     )
 
 
