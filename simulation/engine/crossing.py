@@ -113,6 +113,7 @@ class Crossing:
             at(env._now)
             who(hh)
 
+        join_tail.tail = self._pending[k]  # type: ignore[attr-defined]  # the compiled engine appends itself
         return join_tail
 
     def _finisher(self, k: int) -> Callable[[Event], None]:

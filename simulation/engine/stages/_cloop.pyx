@@ -13,7 +13,7 @@ event-by-event reference. Where a handler is Python code (a journey's arrival, a
 household leaving the last stage), it is called as in ``loop.py``.
 """
 
-from cpython.array cimport array as carray
+from cpython.array cimport array as carray, resize_smart
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 
@@ -301,6 +301,7 @@ cdef class LoopStage:
     cdef int ending
     cdef LoopStage next_stage
     cdef object next_python  # onward(hh, reserved) when the next stage is not compiled
+    cdef carray tail_times, tail_households  # the FIFO tail's arrival buffers, if it is next
     cdef LoopStage limited
     cdef object exit
 
@@ -333,6 +334,7 @@ cdef class LoopStage:
         )
         self.ending = END_UNCONNECTED
         self.next_stage, self.next_python, self.limited, self.exit = None, None, None, None
+        self.tail_times = self.tail_households = None
         if len(capacity) > 1:
             env.process(self._follow(capacity))
 
@@ -379,8 +381,11 @@ cdef class LoopStage:
             self.ending = END_LAST
             return
         owner = getattr(onward, "__self__", None)
+        tail = getattr(onward, "tail", None)  # (times, households) buffers of a FIFO tail
         if isinstance(owner, LoopStage) and onward.__name__ == "arrive":
             self.next_stage = <LoopStage>owner
+        elif tail is not None:
+            self.tail_times, self.tail_households = tail
         else:
             self.next_python = onward
         self.limited = limited
@@ -511,8 +516,16 @@ cdef class LoopStage:
         raise AssertionError("the crossing connects every stage before the run")
 
     cdef int onward(self, long long hh, bint reserved, double now) except -1:
+        cdef Py_ssize_t n
         if self.next_stage is not None:
             return self.next_stage.take(hh, reserved, now)
+        if self.tail_times is not None:  # what the tail's joiner does: note when and who
+            n = len(self.tail_times)
+            resize_smart(self.tail_times, n + 1)
+            resize_smart(self.tail_households, n + 1)
+            self.tail_times.data.as_doubles[n] = now
+            self.tail_households.data.as_longlongs[n] = hh
+            return 0
         self.next_python(hh, reserved)
         return 0
 
