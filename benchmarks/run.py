@@ -97,8 +97,20 @@ def machine() -> dict[str, Any]:
         "pandas": version("pandas"),
         "repatsim_commit": _git("rev-parse", "--short", "HEAD"),
         "repatsim_dirty": bool(_git("status", "--porcelain", "--", "simulation")),
+        "engine": engine_in_use(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
     }  # fmt: skip
+
+
+def engine_in_use() -> str:
+    """Which fast engine the runs take: the compiled one, or the pure-Python one and why."""
+    from simulation.engine.stages.loop import compiled_engine
+
+    if compiled_engine() is None:
+        return "pure Python (the compiled engine is not built: run make setup)"
+    if os.environ.get("REPATSIM_ENGINE", "").lower() == "python":
+        return "pure Python (REPATSIM_ENGINE=python)"
+    return "compiled (simulation/engine/stages/_cloop.pyx)"
 
 
 def _git(*args: str) -> str:
@@ -443,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"software: Python {info['python']}, SimPy {info['simpy']}, numpy {info['numpy']}, "
           f"pandas {info['pandas']}; repatsim {info['repatsim_commit']}"
           + (" (simulation/ modified)" if info["repatsim_dirty"] else ""))  # fmt: skip
+    print(f"fast engine: {info['engine']}")
     print(f"load average at start: {info['load_average_start']}; medians of {args.repeats} run(s); "
           "CPU time is the steadier figure on a shared machine")  # fmt: skip
     started = time.perf_counter()
