@@ -1,11 +1,8 @@
-"""Service times drawn up front: per crossing, a table with a row per household id and a
-column per stage.
+"""Service times drawn up front: per crossing and stage, a column of hours by household id.
 
 Drawing a stage's service times with numpy before the run is much cheaper than one draw per
-visit. A household's times at a crossing's stages sit side by side (row-major), so the stages it
-passes one after the other read memory that is already in the processor's cache. Each
-population group draws its own households' times from its own stream (named by the group,
-crossing and stage), and each direct-demand line from its own, so reordering groups or
+visit. Each population group draws its own households' times from its own stream (named by the
+group, crossing and stage), and each direct-demand line from its own, so reordering groups or
 adding a line elsewhere moves no one's service time. NaN marks a household with no time drawn
 up front (it is drawn when served, from the stage's own stream).
 """
@@ -53,31 +50,33 @@ class ServicePresets:
         draws: dict[str, GroupDraw],
         first_id: dict[str, int],
     ) -> None:
-        self._scenario = scenario
         households = sum(len(d.sizes) for d in draws.values())
-        self.tables: dict[str, array] = {}
+        self.tables: dict[str, list[array]] = {}  # crossing -> a column per stage
         for ci, (cname, crossing) in enumerate(scenario.crossings.items()):
-            table = np.full((households, len(crossing.stages)), np.nan)
-            for k, (sname, spec) in enumerate(crossing.stages.items()):
-                hours = table[:, k]
+            routed = {group: np.flatnonzero(draw.crossing == ci) for group, draw in draws.items()}
+            columns = []
+            for sname, spec in crossing.stages.items():
+                hours = np.full(households, np.nan)
                 for group, draw in draws.items():
-                    routed = np.flatnonzero(draw.crossing == ci)
-                    if len(routed) == 0:
+                    mine = routed[group]
+                    if len(mine) == 0:
                         continue
                     rng = streams.rng("population", group, "service", cname, sname)
-                    hours[first_id[group] + routed] = service_hours(
+                    hours[first_id[group] + mine] = service_hours(
                         spec.service_minutes.per_household,
                         spec.service_minutes.per_person,
-                        draw.sizes[routed],
+                        draw.sizes[mine],
                         rng,
                     )
-            self.tables[cname] = array("d", table.tobytes())  # row-major
+                column = array("d")
+                column.frombytes(hours.tobytes())
+                columns.append(column)
+            self.tables[cname] = columns
+        self._stages = {c: list(x.stages.values()) for c, x in scenario.crossings.items()}
 
     def column(self, crossing: str, k: int) -> PresetColumn:
         """Stage ``k`` of ``crossing``'s up-front hours."""
-        return PresetColumn(
-            self.tables[crossing], len(self._scenario.crossings[crossing].stages), k
-        )
+        return PresetColumn(self.tables[crossing][k], 1, 0)
 
     def extend(
         self,
@@ -88,13 +87,10 @@ class ServicePresets:
     ) -> None:
         """Draw the service hours of households ``first``.. (bound for ``crossing``) at each
         of its stages, stage ``k`` from ``rngs[k]``."""
-        stages = list(self._scenario.crossings[crossing].stages.values())
-        table, stride = self.tables[crossing], len(stages)
-        rows = len(table) // stride
-        if rows < first:
-            table.frombytes(np.full((first - rows) * stride, np.nan).tobytes())
-        block = np.empty((len(sizes), stride))
-        for k, (spec, rng) in enumerate(zip(stages, rngs, strict=True)):
+        stages, columns = self._stages[crossing], self.tables[crossing]
+        for spec, rng, column in zip(stages, rngs, columns, strict=True):
+            if len(column) < first:
+                column.frombytes(np.full(first - len(column), np.nan).tobytes())
             service = spec.service_minutes
-            block[:, k] = service_hours(service.per_household, service.per_person, sizes, rng)
-        table.frombytes(block.tobytes())
+            hours = service_hours(service.per_household, service.per_person, sizes, rng)
+            column.frombytes(hours.tobytes())
