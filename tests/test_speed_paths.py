@@ -20,11 +20,14 @@ import pytest
 import simpy
 
 from simulation import parse_scenario
-from simulation.engine.sampling import Stream
+from simulation.engine.presets import ServicePresets
+from simulation.engine.sampling import Stream, service_hours
 from simulation.engine.stages import loop as loop_module
 from simulation.engine.stages.loop import EventLoop, compiled_engine, new_loop
+from simulation.engine.streams import Streams
 from simulation.outputs import frames
 from simulation.scenario.schema import Exponential
+from tests.builders import demand_scenario
 from tests.conftest import ROOT, engine
 from tests.test_engines import assert_same_path
 from tests.test_population import POP
@@ -305,3 +308,18 @@ def test_a_days_arrests_picked_with_numpy_equal_one_by_one(seed: int, closed: bo
         households.status, crackdown._sizes, order, pointer, target, budget, shut
     )
     assert crackdown._pick(order, pointer, target, budget, blocked) == expected
+
+
+def test_service_times_drawn_later_sit_at_their_household_ids() -> None:
+    # households added during the run (direct demand) get their up-front times at their own
+    # ids, after a gap of NaN where other households (bound elsewhere) took ids
+    scenario = demand_scenario(10.0)
+    presets = ServicePresets(scenario, Streams(1), {}, {})
+    crossing = next(iter(scenario.crossings))
+    spec = next(iter(scenario.crossings[crossing].stages.values())).service_minutes
+    sizes = np.array([1, 2, 3])
+    presets.extend(crossing, 4, sizes, [np.random.default_rng(7)])
+    hours = presets.column(crossing, 0).gather(np.arange(8))
+    expected = service_hours(spec.per_household, spec.per_person, sizes, np.random.default_rng(7))
+    assert np.isnan(hours[:4]).all() and np.isnan(hours[7])  # none drawn for ids 0-3 and 7
+    np.testing.assert_array_equal(hours[4:7], expected)
