@@ -101,40 +101,36 @@ def _no_returns(raw: RawRun) -> pd.DataFrame:
 
 def stocks(raw: RawRun) -> pd.DataFrame:
     """Persons of each population group in each state at the end of every day, and the
-    persons of the group arrested that day (``arrested``)."""
-    days, names = raw.scenario.days, list(raw.scenario.populations)
+    persons of the group arrested that day (``arrested``).
+
+    One pass over the flows for all groups: each flow adds its persons to a (group, day,
+    state) cell, as exact integer sums in float64 (np.bincount, faster than np.add.at)."""
+    days, names, n = raw.scenario.days, list(raw.scenario.populations), len(STATES)
+    if not names:
+        return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
-    day = (f["time"][keep] // 24).astype(np.int64)
-    rows = []
-    for gi, group in enumerate(names):
-        net = np.zeros((days, len(STATES)), dtype=np.int64)
-        mine = f["group"][keep] == gi
-        p = f["persons"][keep][mine]
-        cells = days * len(STATES)  # np.add.at, as exact integer sums in float64 (faster)
-        left = np.bincount(day[mine] * len(STATES) + f["src"][keep][mine], p, minlength=cells)
-        came = np.bincount(day[mine] * len(STATES) + f["dst"][keep][mine], p, minlength=cells)
-        net += (came - left).astype(np.int64).reshape(days, len(STATES))
-        initial = np.array([raw.initial[group].get(s, 0) for s in range(len(STATES))])
-        level = initial + np.cumsum(net, axis=0)
-        frame = pd.DataFrame(level, columns=list(STATES))
-        frame["arrested"] = _arrested(f, keep & (f["group"] == gi), days)
-        frame.insert(0, "group", group)
-        frame.insert(0, "day", np.arange(days))
-        rows.append(frame)
-    if not rows:
-        return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(0, "date", _dates(raw, out.pop("day").to_numpy()))
-    return out
+    cell = f["group"][keep].astype(np.int64) * days + (f["time"][keep] // 24).astype(np.int64)
+    p, cells = f["persons"][keep], len(names) * days * n
+    left = np.bincount(cell * n + f["src"][keep], p, minlength=cells)
+    came = np.bincount(cell * n + f["dst"][keep], p, minlength=cells)
+    net = (came - left).astype(np.int64).reshape(len(names), days, n)
+    initial = np.array([[raw.initial[g].get(s, 0) for s in range(n)] for g in names])
+    level = (initial[:, None, :] + np.cumsum(net, axis=1)).reshape(-1, n)
+    frame = pd.DataFrame(level, columns=list(STATES))
+    frame["arrested"] = _arrested(f, keep, cell, len(names) * days)
+    frame.insert(0, "group", np.repeat(np.array(names, dtype=str), days))
+    frame.insert(0, "date", _dates(raw, np.tile(np.arange(days), len(names))))
+    return frame
 
 
-def _arrested(f: dict[str, np.ndarray], mine: np.ndarray, days: int) -> np.ndarray:
-    """Persons arrested (moved from in Pakistan to detention) on each day, of the flows
-    ``mine`` (a mask)."""
-    arrests = mine & (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
-    day = (f["time"][arrests] // 24).astype(np.int64)
-    return np.bincount(day, f["persons"][arrests], minlength=days).astype(np.int64)
+def _arrested(
+    f: dict[str, np.ndarray], keep: np.ndarray, cell: np.ndarray, cells: int
+) -> np.ndarray:
+    """Persons arrested (moved from in Pakistan to detention) in each (group, day) ``cell``
+    of the flows ``keep`` (a mask; ``cell`` is given for those)."""
+    arrests = (f["src"][keep] == IN_PAKISTAN) & (f["dst"][keep] == DETAINED)
+    return np.bincount(cell[arrests], f["persons"][keep][arrests], minlength=cells).astype(np.int64)
 
 
 def visit_outcomes(raw: RawRun) -> pd.DataFrame:
