@@ -13,7 +13,7 @@ from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
 from simulation.outputs.frames import WHO_WAITS_KEYS, who_waits
-from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
     daily_stage,
@@ -38,6 +38,27 @@ def test_run_quantile_is_np_quantile_of_each_run() -> None:
     for q in (0.05, 0.5, 0.95, 1.0):
         want = [np.quantile(values[key == k], q) for k in range(len(count))]
         np.testing.assert_array_equal(run_quantile(values[order], first, length, q), want)
+
+
+def test_keyed_quantiles_are_numpys_and_pandas_of_each_key() -> None:
+    """Mostly zeros (as waits are), some negatives, ties and keys with no values or only
+    zeros: every key's quantile is np.quantile's, or pandas' groupby quantile, exactly."""
+    rng = np.random.default_rng(6)
+    key = rng.integers(0, 40, 5000)
+    values = rng.exponential(3.0, len(key))
+    values = np.where(rng.random(len(key)) < 0.5, np.round(values, 1), values)  # ties
+    values[rng.random(len(key)) < 0.7] = 0.0
+    values[rng.random(len(key)) < 0.05] *= -1
+    key[key == 7] = 8  # key 7 holds nothing
+    values[key == 9] = 0.0  # key 9 only zeros
+    keyed = KeyedValues(key, values, 41)
+    for q in (0.0, 0.05, 0.5, 0.95, 1.0):
+        present, got = keyed.quantile(q)
+        np.testing.assert_array_equal(present, np.unique(key))
+        np.testing.assert_array_equal(got, [np.quantile(values[key == k], q) for k in present])
+        _, got = keyed.quantile(q, how="pandas")
+        want = pd.Series(values).groupby(key).quantile(q).to_numpy()
+        np.testing.assert_array_equal(got, want)
 
 
 def test_text_ranks_order_names_as_text() -> None:

@@ -22,7 +22,7 @@ from simulation.engine.records import (
     UNSERVED,
     RawRun,
 )
-from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.groups import KeyedValues, text_ranks
 from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and helpers)
     _dates,
     _ties_down_first,
@@ -257,18 +257,18 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     groups, modes = raw.scenario.group_names, list(MODES)
     g_rank, m_rank = text_ranks(groups), text_ranks(modes)
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
-    parts = []
+    keys, parts = len(groups) * len(modes) * 2, []
     for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
         log = raw.stage_logs[(crossing, stage)]
         ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
         hh = log["hh"][ok]
         key = (g_rank[raw.group[hh]] * len(modes) + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
-        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok])
+        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok], keys)
         rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
         rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
         parts.append(rows)
     if not parts:
-        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0)))
+        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0), keys))
         parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
     cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     key = cols.pop("key")
@@ -279,16 +279,19 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     return pd.DataFrame(names | cols)
 
 
-def _class_waits(key: np.ndarray, persons: np.ndarray, wait: np.ndarray) -> dict[str, np.ndarray]:
-    """Per distinct ``key`` (ascending): the key, the visits, their persons, and the mean and
-    95th percentile of their waits (the mean as pandas makes it: compensated sums in visit
-    order)."""
-    order = np.lexsort((wait, key))  # by key, waits ascending within each (for quantiles)
-    first, count = runs(key[order])
+def _class_waits(
+    key: np.ndarray, persons: np.ndarray, wait: np.ndarray, keys: int
+) -> dict[str, np.ndarray]:
+    """Per distinct ``key`` (ascending, in ``range(keys)``): the key, the visits, their
+    persons, and the mean and 95th percentile of their waits (the mean as pandas makes it:
+    compensated sums in visit order)."""
+    by_class = KeyedValues(key, wait, keys)
+    present, p95 = by_class.quantile(0.95)
+    total = np.bincount(key, persons, minlength=keys)  # exact integer sums in float64
     return {
-        "key": key[order[first]],
-        "households": count.astype(np.int64),
-        "persons": np.add.reduceat(persons[order], first) if len(first) else persons[:0],
+        "key": present,
+        "households": by_class.count[present].astype(np.int64),
+        "persons": total[present].astype(persons.dtype),
         "mean_wait_hours": pd.Series(wait).groupby(key, sort=True).mean().to_numpy(),
-        "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
+        "p95_wait_hours": p95,
     }

@@ -4,7 +4,7 @@ equal those of ``np.quantile`` applied group by group)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,11 +29,71 @@ def run_quantile(ordered: np.ndarray, first: np.ndarray, count: np.ndarray, q: f
     """``np.quantile(run, q)`` (linear interpolation) of each run of ``ordered``, whose values
     are sorted within each run (runs start at ``first``, ``count`` long, none empty). The
     index, weight and interpolation are numpy's, step for step, so the floats are equal."""
+    return _numpy_quantile(lambda i: ordered[first + i], count, q)
+
+
+def _numpy_quantile(
+    kth: Callable[[np.ndarray], np.ndarray], count: np.ndarray, q: float
+) -> np.ndarray:
+    """numpy's linear quantile of runs ``count`` long whose ``i``-th smallest is ``kth(i)``."""
     virtual = (count - 1) * q
     below = np.floor(virtual)
     last = virtual >= count - 1  # numpy takes the last value for both neighbours
-    lo = first + np.where(last, count - 1, below).astype(np.int64)
-    hi = first + np.where(last, count - 1, below + 1).astype(np.int64)
-    a, b, weight = ordered[lo], ordered[hi], virtual - below
+    lo = np.where(last, count - 1, below).astype(np.int64)
+    hi = np.where(last, count - 1, below + 1).astype(np.int64)
+    a, b, weight = kth(lo), kth(hi), virtual - below
     step = b - a
     return np.where(weight >= 0.5, b - step * (1 - weight), a + step * weight)
+
+
+def _pandas_quantile(
+    kth: Callable[[np.ndarray], np.ndarray], count: np.ndarray, q: float
+) -> np.ndarray:
+    """pandas' groupby ``quantile`` (linear: ``v[i] + (v[i+1] - v[i]) * frac``) of runs
+    ``count`` long whose ``i``-th smallest is ``kth(i)``, float for float."""
+    position = q * (count - 1).astype(float)
+    below = position.astype(np.int64)
+    frac = position % 1
+    low, high = kth(below), kth(np.minimum(below + 1, count - 1))
+    return np.where(frac == 0.0, low, low + (high - low) * frac)
+
+
+def by_key_then_value(key: np.ndarray, values: np.ndarray, keys: int) -> np.ndarray:
+    """An order sorting by ``key`` (in ``range(keys)``), then by value: ``np.lexsort((values,
+    key))`` up to the order of equal values, 2-3x faster (a quicksort of the values, then a
+    stable radix sort of small keys)."""
+    order = np.argsort(values)
+    small = np.int16 if keys <= np.iinfo(np.int16).max else np.int64
+    return order[np.argsort(key[order].astype(small), kind="stable")]
+
+
+class KeyedValues:
+    """Values grouped by an integer key in ``range(keys)``, ready for order statistics.
+
+    Waits are mostly exactly 0 (nobody queued), so only the others are sorted (by key, then
+    value); a key's ``i``-th smallest value is read from its negatives, its zeros (counted)
+    or its positives. The same multiset as a full sort, so the same quantiles, 3-10x faster
+    when most values are zero (a quicksort of many ties is slow too)."""
+
+    def __init__(self, key: np.ndarray, values: np.ndarray, keys: int) -> None:
+        zero = values == 0.0
+        self.count = np.bincount(key, minlength=keys)
+        self.zeros = np.bincount(key[zero], minlength=keys)
+        k, v = key[~zero], values[~zero]
+        self.negatives = np.bincount(k[v < 0], minlength=keys)
+        self.sorted = np.r_[v[by_key_then_value(k, v, keys)], 0.0]  # a spare: indexing never fails
+        self.first = np.r_[0, np.cumsum(self.count - self.zeros)[:-1]]
+
+    def kth(self, i: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """The ``i``-th smallest value of each key in ``keys``."""
+        neg, zeros = self.negatives[keys], self.zeros[keys]
+        inner = self.first[keys] + np.where(i < neg, i, i - zeros)
+        value = self.sorted[np.clip(inner, 0, len(self.sorted) - 1)]
+        return np.where((i >= neg) & (i < neg + zeros), 0.0, value)
+
+    def quantile(self, q: float, how: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
+        """The keys holding values and the ``q`` quantile of each, as ``np.quantile`` or, with
+        ``how="pandas"``, as a pandas groupby computes it."""
+        present = np.flatnonzero(self.count)
+        quantile = _pandas_quantile if how == "pandas" else _numpy_quantile
+        return present, quantile(lambda i: self.kth(i, present), self.count[present], q)

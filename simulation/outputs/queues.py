@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.records import APPROACH, RENEGED, SERVED, UNSERVED, RawRun
+from simulation.outputs.groups import KeyedValues
 
 HOURLY = "hourly_queue"  # the key of the hourly levels in RawRun.shared
 
@@ -176,19 +177,25 @@ def _wait_stats(
     log: dict[str, np.ndarray], served: np.ndarray, days: int, horizon: float
 ) -> dict[str, np.ndarray]:
     """Mean, median and 95th percentile wait (hours) of households starting service each day
-    (NaN on a day when nobody did)."""
+    (NaN on a day when nobody did): a pandas groupby by day's values; the quantiles from one
+    sort of the non-zero waits (:class:`KeyedValues`) instead of one per day."""
     start = log["start"][served]
     keep = start < horizon
     wait = (start - log["arrive"][served])[keep]
     day = (start[keep] // 24).astype(np.int64)
-    grouped = pd.Series(wait).groupby(day)
-    stats = {"wait_mean_hours": grouped.mean(), "wait_p50_hours": grouped.quantile(0.5),
-             "wait_p95_hours": grouped.quantile(0.95)}  # fmt: skip
-    cols = {}
-    for name, values in stats.items():
-        cols[name] = np.full(days, np.nan)
-        cols[name][values.index.to_numpy(dtype=np.int64)] = values.to_numpy(dtype=float)
+    cols = {name: np.full(days, np.nan) for name in WAIT_COLUMNS}
+    if len(wait) == 0:
+        return cols
+    means = pd.Series(wait).groupby(day).mean()  # compensated sums, as pandas makes them
+    cols["wait_mean_hours"][means.index.to_numpy(dtype=np.int64)] = means.to_numpy(dtype=float)
+    by_day = KeyedValues(day, wait, days)
+    for name, q in (("wait_p50_hours", 0.5), ("wait_p95_hours", 0.95)):
+        on, values = by_day.quantile(q, how="pandas")
+        cols[name][on] = values
     return cols
+
+
+WAIT_COLUMNS = ("wait_mean_hours", "wait_p50_hours", "wait_p95_hours")
 
 
 def hourly_queue(raw: RawRun) -> pd.DataFrame:
