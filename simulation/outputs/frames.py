@@ -188,14 +188,21 @@ def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
     first = logs[0]
     joined = first["kind"] == SERVED
     size = len(raw.sizes)
-    hh = first["hh"][joined]
-    order = np.argsort(hh, kind="stable")  # a household's first visit: first in its run
-    lead = order[np.r_[True, hh[order][1:] != hh[order][:-1]]] if len(hh) else order
-    arrive = np.full(size, np.nan)
-    arrive[hh[lead]] = first["arrive"][joined][lead]
+    arrive = _first_arrivals(first["hh"][joined], first["arrive"][joined], size)
     service = _service_totals(logs, size)
     total = exit_time - arrive[exit_hh]
     return np.asarray(total - service[exit_hh], dtype=float)
+
+
+def _first_arrivals(hh: np.ndarray, arrive: np.ndarray, size: int) -> np.ndarray:
+    """Each household's arrival at its first visit among ``hh`` (NaN if none)."""
+    first = np.full(size, np.nan)
+    if len(hh) and np.bincount(hh).max() > 1:  # some came twice: the first in log order
+        order = np.argsort(hh, kind="stable")
+        lead = order[np.r_[True, hh[order][1:] != hh[order][:-1]]]
+        hh, arrive = hh[lead], arrive[lead]
+    first[hh] = arrive
+    return first
 
 
 def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
@@ -209,9 +216,10 @@ def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
         hh = log["hh"][ok]
         if len(hh) and np.bincount(hh).max() > 1:  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
+        before = total[hh]
         y = (log["end"][ok] - log["start"][ok]) - compensation[hh]
-        t = total[hh] + y
-        compensation[hh] = (t - total[hh]) - y
+        t = before + y
+        compensation[hh] = (t - before) - y
         total[hh] = t
         seen[hh] = True
     return np.where(seen, total, np.nan)
