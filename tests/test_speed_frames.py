@@ -12,7 +12,7 @@ from simulation import load_scenario
 from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
-from simulation.outputs.frames import WHO_WAITS_KEYS, who_waits
+from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, who_waits
 from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
@@ -161,3 +161,14 @@ def test_a_run_frees_its_own_reference_cycles() -> None:
         assert gc.collect() > 0  # the run does leave some: the check above can fail
     finally:
         gc.enable()
+
+
+def test_first_arrivals_take_each_households_first_visit_in_log_order() -> None:
+    """A household at the first stage twice (turned back, came again) counts from its first
+    visit: the first in the log, whatever the times."""
+    hh = np.array([3, 1, 3, 0, 1])
+    arrive = np.array([5.0, 2.0, 1.0, 7.0, 0.5])
+    got = _first_arrivals(hh, arrive, 5)
+    np.testing.assert_array_equal(got, [7.0, 2.0, np.nan, 5.0, np.nan])
+    once = _first_arrivals(hh[:4][[0, 1, 3]], arrive[[0, 1, 3]], 5)  # nobody twice
+    np.testing.assert_array_equal(once, [7.0, 2.0, np.nan, 5.0, np.nan])
