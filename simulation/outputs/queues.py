@@ -88,20 +88,36 @@ def daily_mean_max(
     times: np.ndarray, levels: np.ndarray, days: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Time-weighted mean and maximum of a step function over each 24-hour day."""
+    (mean,), (peak,) = daily_means_maxes(times, [levels], days)
+    return mean, peak
+
+
+def daily_means_maxes(
+    times: np.ndarray, levels: list[np.ndarray], days: int, peaks: bool = True
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`daily_mean_max` of step functions changing at the same ``times`` (the work on
+    the times done once); no maxima when ``peaks`` is false."""
     bounds = 24.0 * np.arange(days + 1)
     t = np.concatenate([[0.0], times])
-    lv = np.concatenate([[0.0], levels])
-    area = np.concatenate([[0.0], np.cumsum(lv[:-1] * np.diff(t))])
+    dt = np.diff(t)
     j = np.searchsorted(t, bounds, side="right") - 1
-    area_at = area[j] + lv[j] * (bounds - t[j])
-    mean = np.diff(area_at) / 24.0
-    start_level = lv[j[:-1]]
-    peak = start_level.astype(float)
-    if len(times):  # times are sorted: each day's changes are one run (np.maximum.at, faster)
+    since = bounds - t[j]
+    if peaks and len(times):  # times are sorted: each day's changes are one run
         first = np.searchsorted(times, bounds[:-1], side="left")
         changed = first < np.r_[first[1:], len(times)]
-        peak[changed] = np.maximum(peak[changed], np.maximum.reduceat(levels, first[changed]))
-    return mean, peak
+    means, maxes = [], []
+    for level in levels:
+        lv = np.concatenate([[0.0], level])
+        area = np.concatenate([[0.0], np.cumsum(lv[:-1] * dt)])
+        means.append(np.diff(area[j] + lv[j] * since) / 24.0)
+        if peaks:
+            peak = lv[j[:-1]].astype(float)
+            if len(times):  # np.maximum.reduceat: faster than np.maximum.at
+                peak[changed] = np.maximum(
+                    peak[changed], np.maximum.reduceat(level, first[changed])
+                )
+            maxes.append(peak)
+    return means, maxes
 
 
 def level_at(times: np.ndarray, levels: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -158,14 +174,17 @@ def _stage_daily(
     arrive_day = (log["arrive"] // 24).astype(np.int64)
     done = served & (log["leave"] < horizon)
     leave_day = (log["leave"][done] // 24).astype(np.int64)
-    for unit, weight in (("households", np.ones_like(size)), ("persons", size)):
-        mean, peak = daily_mean_max(times, levels[unit], days)
+    means, peaks = daily_means_maxes(times, [levels["households"], levels["persons"]], days)
+    for unit, mean, peak in zip(("households", "persons"), means, peaks, strict=True):
         cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
-        cols[f"arrivals_{unit}"] = np.bincount(arrive_day, weight, minlength=days)[:days]
-        cols[f"completions_{unit}"] = np.bincount(leave_day, weight[done], minlength=days)[:days]
+    # households: counts (exact as floats, as the sums of ones they replace)
+    cols["arrivals_households"] = np.bincount(arrive_day, minlength=days)[:days].astype(float)
+    cols["arrivals_persons"] = np.bincount(arrive_day, size, minlength=days)[:days]
+    cols["completions_households"] = np.bincount(leave_day, minlength=days)[:days].astype(float)
+    cols["completions_persons"] = np.bincount(leave_day, size[done], minlength=days)[:days]
     ones = np.ones(int(served.sum()))
     busy = down_up_levels(log["leave"][served], log["start"][served], [(ones, ones)], horizon)
-    cols["in_service_mean_households"] = daily_mean_max(busy[0], busy[1][0], days)[0]
+    cols["in_service_mean_households"] = daily_means_maxes(*busy, days, peaks=False)[0][0]
     reneged = log["kind"] == RENEGED
     cols["diverted_households"] = np.bincount(
         (log["start"][reneged] // 24).astype(np.int64), minlength=days
