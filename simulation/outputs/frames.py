@@ -266,12 +266,12 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     g_rank, m_rank = text_ranks(groups), text_ranks(modes)
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
     keys, parts = len(groups) * len(modes) * 2, []
+    class_of = (g_rank[raw.group] * len(modes) + m_rank[raw.mode]) * 2 + vulnerable  # per hh
     for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
         log = raw.stage_logs[(crossing, stage)]
         ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
         hh = log["hh"][ok]
-        key = (g_rank[raw.group[hh]] * len(modes) + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
-        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok], keys)
+        rows = _class_waits(class_of[hh], raw.sizes[hh], (log["start"] - log["arrive"])[ok], keys)
         rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
         rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
         parts.append(rows)
