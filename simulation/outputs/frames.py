@@ -22,14 +22,16 @@ from simulation.engine.records import (
     UNSERVED,
     RawRun,
 )
-from simulation.outputs.groups import KeyedValues, text_ranks
+from simulation.outputs.groups import KeyedValues, Waits, text_ranks
 from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and helpers)
+    WAITS,
     _dates,
     _ties_down_first,
     daily_mean_max,
     daily_stage,
     hourly_queue,
     level_at,
+    stage_waits,
     step_function,
 )
 
@@ -268,16 +270,16 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     keys, parts = len(groups) * len(modes) * 2, []
     class_of = (g_rank[raw.group] * len(modes) + m_rank[raw.mode]) * 2 + vulnerable  # per hh
     for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
-        log = raw.stage_logs[(crossing, stage)]
-        ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
-        hh = log["hh"][ok]
-        rows = _class_waits(class_of[hh], raw.sizes[hh], (log["start"] - log["arrive"])[ok], keys)
+        waits = stage_waits(raw, (crossing, stage))
+        hh = raw.stage_logs[(crossing, stage)]["hh"][waits.ok]
+        rows = _class_waits(class_of[hh], raw.sizes[hh], waits.waits, keys)
         rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
         rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
         parts.append(rows)
     if not parts:
-        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0), keys))
+        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], Waits(np.zeros(0)), keys))
         parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
+    raw.shared.pop(WAITS, None)  # the last to use them
     cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     key = cols.pop("key")
     group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))
@@ -288,18 +290,18 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
 
 
 def _class_waits(
-    key: np.ndarray, persons: np.ndarray, wait: np.ndarray, keys: int
+    key: np.ndarray, persons: np.ndarray, waits: Waits, keys: int
 ) -> dict[str, np.ndarray]:
     """Per distinct ``key`` (ascending, in ``range(keys)``): the key, the visits, their
     persons, and the mean and 95th percentile of their waits (the mean as pandas makes it:
     compensated sums in visit order)."""
-    by_class = KeyedValues(key, wait, keys)
+    by_class = KeyedValues(key, waits, keys)
     present, p95 = by_class.quantile(0.95)
     total = np.bincount(key, persons, minlength=keys)  # exact integer sums in float64
     return {
         "key": present,
         "households": by_class.count[present].astype(np.int64),
         "persons": total[present].astype(persons.dtype),
-        "mean_wait_hours": pd.Series(wait).groupby(key, sort=True).mean().to_numpy(),
+        "mean_wait_hours": pd.Series(waits.values).groupby(key, sort=True).mean().to_numpy(),
         "p95_wait_hours": p95,
     }

@@ -58,30 +58,35 @@ def _pandas_quantile(
     return np.where(frac == 0.0, low, low + (high - low) * frac)
 
 
-def by_key_then_value(key: np.ndarray, values: np.ndarray, keys: int) -> np.ndarray:
-    """An order sorting by ``key`` (in ``range(keys)``), then by value: ``np.lexsort((values,
-    key))`` up to the order of equal values, 2-3x faster (a quicksort of the values, then a
-    stable radix sort of small keys)."""
-    order = np.argsort(values)
-    small = np.int16 if keys <= np.iinfo(np.int16).max else np.int64
-    return order[np.argsort(key[order].astype(small), kind="stable")]
+class Waits:
+    """Values (waits) with the indices of the non-zero ones in ascending order of value: the
+    one sort that every grouping of the same values (by day, by class) shares. Waits are
+    mostly exactly 0 (nobody queued): only the others are sorted."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        nonzero = np.flatnonzero(values != 0.0)
+        self.nonzero = nonzero[np.argsort(values[nonzero])]
 
 
 class KeyedValues:
     """Values grouped by an integer key in ``range(keys)``, ready for order statistics.
 
-    Waits are mostly exactly 0 (nobody queued), so only the others are sorted (by key, then
-    value); a key's ``i``-th smallest value is read from its negatives, its zeros (counted)
-    or its positives. The same multiset as a full sort, so the same quantiles, 3-10x faster
-    when most values are zero (a quicksort of many ties is slow too)."""
+    The non-zero values, in value order (:class:`Waits`), are sorted by key with a stable
+    radix sort of small integers; a key's ``i``-th smallest value is read from its negatives,
+    its zeros (counted) or its positives. The same multiset as a full sort of each key's
+    values, so the same quantiles, 3-10x faster (a quicksort of many ties is slow too)."""
 
-    def __init__(self, key: np.ndarray, values: np.ndarray, keys: int) -> None:
-        zero = values == 0.0
+    def __init__(self, key: np.ndarray, values: Waits | np.ndarray, keys: int) -> None:
+        waits = values if isinstance(values, Waits) else Waits(values)
+        k = key[waits.nonzero]
+        small = np.int16 if keys <= np.iinfo(np.int16).max else np.int64
+        by_key = waits.nonzero[np.argsort(k.astype(small), kind="stable")]
+        v = waits.values[by_key]
         self.count = np.bincount(key, minlength=keys)
-        self.zeros = np.bincount(key[zero], minlength=keys)
-        k, v = key[~zero], values[~zero]
-        self.negatives = np.bincount(k[v < 0], minlength=keys)
-        self.sorted = np.r_[v[by_key_then_value(k, v, keys)], 0.0]  # a spare: indexing never fails
+        self.zeros = self.count - np.bincount(k, minlength=keys)
+        self.negatives = np.bincount(key[by_key][v < 0], minlength=keys)
+        self.sorted = np.r_[v, 0.0]  # a spare: indexing never fails
         self.first = np.r_[0, np.cumsum(self.count - self.zeros)[:-1]]
 
     def kth(self, i: np.ndarray, keys: np.ndarray) -> np.ndarray:

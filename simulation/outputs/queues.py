@@ -9,13 +9,16 @@ step function; :func:`daily_stage` builds it once per stage and leaves the hourl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from simulation.engine.records import APPROACH, RENEGED, SERVED, UNSERVED, RawRun
-from simulation.outputs.groups import KeyedValues
+from simulation.outputs.groups import KeyedValues, Waits
 
 HOURLY = "hourly_queue"  # the key of the hourly levels in RawRun.shared
+WAITS = "stage_waits"  # the key of each stage's sorted waits in RawRun.shared
 
 
 def step_function(
@@ -153,7 +156,8 @@ def daily_stage(raw: RawRun) -> pd.DataFrame:
         size = raw.sizes[log["hh"]].astype(float)
         times, levels = queue_levels(*waiting_area(raw, *key, log, size), horizon)
         hourly[key] = {unit: level_at(times, lv, hours) for unit, lv in levels.items()}
-        stage = _stage_daily(log, size, times, levels, days, horizon)
+        waits = stage_waits(raw, key)
+        stage = _stage_daily(log, size, times, levels, days, horizon, waits)
         for name, values in stage.items():
             columns.setdefault(name, []).append(values)
     raw.shared[HOURLY] = hourly
@@ -174,8 +178,9 @@ def _stage_daily(
     levels: dict[str, np.ndarray],
     days: int,
     horizon: float,
+    waits: StageWaits,
 ) -> dict[str, np.ndarray]:
-    """One stage's daily columns from its visits and its queue's step function."""
+    """One stage's daily columns from its visits, its queue's step function and its waits."""
     served = log["kind"] == SERVED
     cols: dict[str, np.ndarray] = {}
     arrive_day = (log["arrive"] // 24).astype(np.int64)
@@ -196,29 +201,45 @@ def _stage_daily(
     cols["diverted_households"] = np.bincount(
         (log["start"][reneged] // 24).astype(np.int64), minlength=days
     )[:days]
-    return cols | _wait_stats(log, served, days, horizon)
+    return cols | _wait_stats(log, waits, days)
 
 
-def _wait_stats(
-    log: dict[str, np.ndarray], served: np.ndarray, days: int, horizon: float
-) -> dict[str, np.ndarray]:
+def _wait_stats(log: dict[str, np.ndarray], waits: StageWaits, days: int) -> dict[str, np.ndarray]:
     """Mean, median and 95th percentile wait (hours) of households starting service each day
-    (NaN on a day when nobody did): a pandas groupby by day's values; the quantiles from one
-    sort of the non-zero waits (:class:`KeyedValues`) instead of one per day."""
-    start = log["start"][served]
-    keep = start < horizon
-    wait = (start - log["arrive"][served])[keep]
-    day = (start[keep] // 24).astype(np.int64)
+    (NaN on a day when nobody did): a pandas groupby by day's values; the quantiles from the
+    stage's one sort of its non-zero waits (:class:`KeyedValues`) instead of one per day."""
+    wait = waits.waits.values
+    day = (log["start"][waits.ok] // 24).astype(np.int64)
     cols = {name: np.full(days, np.nan) for name in WAIT_COLUMNS}
     if len(wait) == 0:
         return cols
     means = pd.Series(wait).groupby(day).mean()  # compensated sums, as pandas makes them
     cols["wait_mean_hours"][means.index.to_numpy(dtype=np.int64)] = means.to_numpy(dtype=float)
-    by_day = KeyedValues(day, wait, days)
+    by_day = KeyedValues(day, waits.waits, days)
     for name, q in (("wait_p50_hours", 0.5), ("wait_p95_hours", 0.95)):
         on, values = by_day.quantile(q, how="pandas")
         cols[name][on] = values
     return cols
+
+
+@dataclass(frozen=True)
+class StageWaits:
+    """A stage's visits starting service within the calendar (``ok``, a mask of its log) and
+    their waits, sorted once for the daily waits and who waits."""
+
+    ok: np.ndarray
+    waits: Waits
+
+
+def stage_waits(raw: RawRun, key: tuple[str, str]) -> StageWaits:
+    """The stage's :class:`StageWaits`, made once and kept in ``raw.shared`` (under
+    :data:`WAITS`) until ``who_waits`` takes them."""
+    made = raw.shared.setdefault(WAITS, {})
+    if key not in made:
+        log = raw.stage_logs[key]
+        ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
+        made[key] = StageWaits(ok, Waits((log["start"] - log["arrive"])[ok]))
+    return made[key]
 
 
 WAIT_COLUMNS = ("wait_mean_hours", "wait_p50_hours", "wait_p95_hours")
