@@ -141,12 +141,13 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
     horizon = raw.scenario.horizon_hours
     for (crossing, stage), log in raw.stage_logs.items():
         size = raw.sizes[log["hh"]]
-        served = (log["kind"] == SERVED) & (log["start"] < horizon)
-        wait = log["start"] - log["arrive"]
-        p95 = float(np.quantile(wait[served], 0.95)) if served.any() else 0.0
+        served = stage_waits(raw, (crossing, stage)).waits  # starting within the calendar
+        wait, some = served.values, len(served.values) > 0
+        whole = KeyedValues(np.zeros(len(wait), np.int64), served, 1)  # one group: the stage
+        p95 = float(whole.quantile(0.95)[1][0]) if some else 0.0
         end_wait = np.minimum(log["start"], horizon)
         overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
-        mean_wait = float(wait[served].mean()) if served.any() else 0.0
+        mean_wait = float(wait.mean()) if some else 0.0
         rows += [
             _row("mean_wait_hours", mean_wait, crossing, stage),
             _row("p95_wait_hours", p95, crossing, stage),
@@ -163,6 +164,7 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
             for lo, hi in raw.closures[crossing]:
                 stranded |= (log["arrive"] < hi) & (end_wait > lo)
             rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+    raw.shared.pop(WAITS, None)  # the last to use them
     for crossing in raw.scenario.crossings:
         waits = end_to_end_waits(raw, crossing)
         mean = float(waits.mean()) if len(waits) else 0.0
@@ -279,7 +281,6 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     if not parts:
         parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], Waits(np.zeros(0)), keys))
         parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
-    raw.shared.pop(WAITS, None)  # the last to use them
     cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     key = cols.pop("key")
     group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))

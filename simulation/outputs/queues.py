@@ -233,7 +233,7 @@ class StageWaits:
 
 def stage_waits(raw: RawRun, key: tuple[str, str]) -> StageWaits:
     """The stage's :class:`StageWaits`, made once and kept in ``raw.shared`` (under
-    :data:`WAITS`) until ``who_waits`` takes them."""
+    :data:`WAITS`) until ``visit_outcomes``, the last to use them, takes them."""
     made = raw.shared.setdefault(WAITS, {})
     if key not in made:
         log = raw.stage_logs[key]
