@@ -33,6 +33,7 @@ from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and 
     level_at,
     stage_waits,
     step_function,
+    text_column,
 )
 
 
@@ -76,9 +77,9 @@ def _returns_frame(
     frame = pd.DataFrame(
         {
             "day": day,
-            "crossing": np.array(list(raw.scenario.crossings), dtype=str)[crossing],
-            "group": np.array(raw.scenario.group_names, dtype=str)[group],
-            "mode": np.array(MODES, dtype=str)[mode],
+            "crossing": text_column(list(raw.scenario.crossings), crossing),
+            "group": text_column(raw.scenario.group_names, group),
+            "mode": text_column(MODES, mode),
             "households": households.astype(np.int64),
             "persons": persons.astype(np.int64),
         }
@@ -121,7 +122,8 @@ def stocks(raw: RawRun) -> pd.DataFrame:
     level = (initial[:, None, :] + np.cumsum(net, axis=1)).reshape(-1, n)
     frame = pd.DataFrame(level, columns=list(STATES))
     frame["arrested"] = _arrested(f, keep, cell, len(names) * days)
-    frame.insert(0, "group", np.repeat(np.array(names, dtype=str), days))
+    group = text_column(names, np.repeat(np.arange(len(names)), days))
+    frame.insert(0, "group", pd.Series(group, index=frame.index))
     frame.insert(0, "date", _dates(raw, np.tile(np.arange(days), len(names))))
     return frame
 
@@ -271,21 +273,24 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
     keys, parts = len(groups) * len(modes) * 2, []
     class_of = (g_rank[raw.group] * len(modes) + m_rank[raw.mode]) * 2 + vulnerable  # per hh
-    for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
+    stages = sorted(raw.stage_logs)  # tuples of text: by crossing, then stage
+    for i, (crossing, stage) in enumerate(stages):
         waits = stage_waits(raw, (crossing, stage))
         hh = raw.stage_logs[(crossing, stage)]["hh"][waits.ok]
         rows = _class_waits(class_of[hh], raw.sizes[hh], waits.waits, keys)
-        rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
-        rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
+        rows["stage"] = np.full(len(rows["key"]), i)
         parts.append(rows)
     if not parts:
         parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], Waits(np.zeros(0)), keys))
-        parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
+        parts[0]["stage"] = np.zeros(0, np.int64)
     cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     key = cols.pop("key")
-    group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))
-    names = {"crossing": cols.pop("crossing"), "stage": cols.pop("stage"),
-             "group": group_of[key // 2 // len(modes)], "mode": mode_of[key // 2 % len(modes)],
+    group_of, mode_of = (np.argsort(text_ranks(n)) for n in (groups, modes))  # rank -> code
+    which = cols.pop("stage")
+    names = {"crossing": text_column([c for c, _ in stages], which),
+             "stage": text_column([s for _, s in stages], which),
+             "group": text_column(groups, group_of[key // 2 // len(modes)]),
+             "mode": text_column(modes, mode_of[key // 2 % len(modes)]),
              "vulnerable": (key % 2).astype(bool)}  # fmt: skip
     return pd.DataFrame(names | cols)
 
