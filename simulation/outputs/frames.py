@@ -200,10 +200,18 @@ def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
     return np.asarray(total - service[exit_hh], dtype=float)
 
 
+def _repeats(hh: np.ndarray, size: int) -> bool:
+    """Whether a household (in ``range(size)``) occurs more than once in ``hh``: each writes
+    its position, and a repeat finds another's (np.empty: no pass over all households)."""
+    at, rows = np.empty(size, dtype=np.int64), np.arange(len(hh))
+    at[hh] = rows
+    return bool((at[hh] != rows).any())
+
+
 def _first_arrivals(hh: np.ndarray, arrive: np.ndarray, size: int) -> np.ndarray:
     """Each household's arrival at its first visit among ``hh`` (NaN if none)."""
     first = np.full(size, np.nan)
-    if len(hh) and np.bincount(hh).max() > 1:  # some came twice: the first in log order
+    if _repeats(hh, size):  # some came twice: the first in log order
         order = np.argsort(hh, kind="stable")
         lead = order[np.r_[True, hh[order][1:] != hh[order][:-1]]]
         hh, arrive = hh[lead], arrive[lead]
@@ -220,7 +228,7 @@ def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
     for log in logs:
         ok = log["kind"] == SERVED
         hh = log["hh"][ok]
-        if len(hh) and np.bincount(hh).max() > 1:  # served twice at a stage: the plain way
+        if _repeats(hh, size):  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
         before = total[hh]
         y = (log["end"][ok] - log["start"][ok]) - compensation[hh]
