@@ -22,15 +22,18 @@ from simulation.engine.records import (
     UNSERVED,
     RawRun,
 )
-from simulation.outputs.groups import run_quantile, runs, text_ranks
+from simulation.outputs.groups import KeyedValues, Waits, text_ranks
 from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and helpers)
+    WAITS,
     _dates,
     _ties_down_first,
     daily_mean_max,
     daily_stage,
     hourly_queue,
     level_at,
+    stage_waits,
     step_function,
+    text_column,
 )
 
 
@@ -74,9 +77,9 @@ def _returns_frame(
     frame = pd.DataFrame(
         {
             "day": day,
-            "crossing": np.array(list(raw.scenario.crossings), dtype=str)[crossing],
-            "group": np.array(raw.scenario.group_names, dtype=str)[group],
-            "mode": np.array(MODES, dtype=str)[mode],
+            "crossing": text_column(list(raw.scenario.crossings), crossing),
+            "group": text_column(raw.scenario.group_names, group),
+            "mode": text_column(MODES, mode),
             "households": households.astype(np.int64),
             "persons": persons.astype(np.int64),
         }
@@ -101,40 +104,37 @@ def _no_returns(raw: RawRun) -> pd.DataFrame:
 
 def stocks(raw: RawRun) -> pd.DataFrame:
     """Persons of each population group in each state at the end of every day, and the
-    persons of the group arrested that day (``arrested``)."""
-    days, names = raw.scenario.days, list(raw.scenario.populations)
+    persons of the group arrested that day (``arrested``).
+
+    One pass over the flows for all groups: each flow adds its persons to a (group, day,
+    state) cell, as exact integer sums in float64 (np.bincount, faster than np.add.at)."""
+    days, names, n = raw.scenario.days, list(raw.scenario.populations), len(STATES)
+    if not names:
+        return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
-    day = (f["time"][keep] // 24).astype(np.int64)
-    rows = []
-    for gi, group in enumerate(names):
-        net = np.zeros((days, len(STATES)), dtype=np.int64)
-        mine = f["group"][keep] == gi
-        p = f["persons"][keep][mine]
-        cells = days * len(STATES)  # np.add.at, as exact integer sums in float64 (faster)
-        left = np.bincount(day[mine] * len(STATES) + f["src"][keep][mine], p, minlength=cells)
-        came = np.bincount(day[mine] * len(STATES) + f["dst"][keep][mine], p, minlength=cells)
-        net += (came - left).astype(np.int64).reshape(days, len(STATES))
-        initial = np.array([raw.initial[group].get(s, 0) for s in range(len(STATES))])
-        level = initial + np.cumsum(net, axis=0)
-        frame = pd.DataFrame(level, columns=list(STATES))
-        frame["arrested"] = _arrested(f, keep & (f["group"] == gi), days)
-        frame.insert(0, "group", group)
-        frame.insert(0, "day", np.arange(days))
-        rows.append(frame)
-    if not rows:
-        return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(0, "date", _dates(raw, out.pop("day").to_numpy()))
-    return out
+    cell = f["group"][keep].astype(np.int64) * days + (f["time"][keep] // 24).astype(np.int64)
+    p, cells = f["persons"][keep], len(names) * days * n
+    left = np.bincount(cell * n + f["src"][keep], p, minlength=cells)
+    came = np.bincount(cell * n + f["dst"][keep], p, minlength=cells)
+    net = (came - left).astype(np.int64).reshape(len(names), days, n)
+    initial = np.array([[raw.initial[g].get(s, 0) for s in range(n)] for g in names])
+    level = (initial[:, None, :] + np.cumsum(net, axis=1)).reshape(-1, n)
+    frame = pd.DataFrame(level, columns=list(STATES))
+    frame["arrested"] = _arrested(f, keep, cell, len(names) * days)
+    group = text_column(names, np.repeat(np.arange(len(names)), days))
+    frame.insert(0, "group", pd.Series(group, index=frame.index))
+    frame.insert(0, "date", _dates(raw, np.tile(np.arange(days), len(names))))
+    return frame
 
 
-def _arrested(f: dict[str, np.ndarray], mine: np.ndarray, days: int) -> np.ndarray:
-    """Persons arrested (moved from in Pakistan to detention) on each day, of the flows
-    ``mine`` (a mask)."""
-    arrests = mine & (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
-    day = (f["time"][arrests] // 24).astype(np.int64)
-    return np.bincount(day, f["persons"][arrests], minlength=days).astype(np.int64)
+def _arrested(
+    f: dict[str, np.ndarray], keep: np.ndarray, cell: np.ndarray, cells: int
+) -> np.ndarray:
+    """Persons arrested (moved from in Pakistan to detention) in each (group, day) ``cell``
+    of the flows ``keep`` (a mask; ``cell`` is given for those)."""
+    arrests = (f["src"][keep] == IN_PAKISTAN) & (f["dst"][keep] == DETAINED)
+    return np.bincount(cell[arrests], f["persons"][keep][arrests], minlength=cells).astype(np.int64)
 
 
 def visit_outcomes(raw: RawRun) -> pd.DataFrame:
@@ -143,12 +143,13 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
     horizon = raw.scenario.horizon_hours
     for (crossing, stage), log in raw.stage_logs.items():
         size = raw.sizes[log["hh"]]
-        served = (log["kind"] == SERVED) & (log["start"] < horizon)
-        wait = log["start"] - log["arrive"]
-        p95 = float(np.quantile(wait[served], 0.95)) if served.any() else 0.0
+        served = stage_waits(raw, (crossing, stage)).waits  # starting within the calendar
+        wait, some = served.values, len(served.values) > 0
+        whole = KeyedValues(np.zeros(len(wait), np.int64), served, 1)  # one group: the stage
+        p95 = float(whole.quantile(0.95)[1][0]) if some else 0.0
         end_wait = np.minimum(log["start"], horizon)
         overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
-        mean_wait = float(wait[served].mean()) if served.any() else 0.0
+        mean_wait = float(wait.mean()) if some else 0.0
         rows += [
             _row("mean_wait_hours", mean_wait, crossing, stage),
             _row("p95_wait_hours", p95, crossing, stage),
@@ -165,6 +166,7 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
             for lo, hi in raw.closures[crossing]:
                 stranded |= (log["arrive"] < hi) & (end_wait > lo)
             rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+    raw.shared.pop(WAITS, None)  # the last to use them
     for crossing in raw.scenario.crossings:
         waits = end_to_end_waits(raw, crossing)
         mean = float(waits.mean()) if len(waits) else 0.0
@@ -192,14 +194,29 @@ def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
     first = logs[0]
     joined = first["kind"] == SERVED
     size = len(raw.sizes)
-    hh = first["hh"][joined]
-    order = np.argsort(hh, kind="stable")  # a household's first visit: first in its run
-    lead = order[np.r_[True, hh[order][1:] != hh[order][:-1]]] if len(hh) else order
-    arrive = np.full(size, np.nan)
-    arrive[hh[lead]] = first["arrive"][joined][lead]
+    arrive = _first_arrivals(first["hh"][joined], first["arrive"][joined], size)
     service = _service_totals(logs, size)
     total = exit_time - arrive[exit_hh]
     return np.asarray(total - service[exit_hh], dtype=float)
+
+
+def _repeats(hh: np.ndarray, size: int) -> bool:
+    """Whether a household (in ``range(size)``) occurs more than once in ``hh``: each writes
+    its position, and a repeat finds another's (np.empty: no pass over all households)."""
+    at, rows = np.empty(size, dtype=np.int64), np.arange(len(hh))
+    at[hh] = rows
+    return bool((at[hh] != rows).any())
+
+
+def _first_arrivals(hh: np.ndarray, arrive: np.ndarray, size: int) -> np.ndarray:
+    """Each household's arrival at its first visit among ``hh`` (NaN if none)."""
+    first = np.full(size, np.nan)
+    if _repeats(hh, size):  # some came twice: the first in log order
+        order = np.argsort(hh, kind="stable")
+        lead = order[np.r_[True, hh[order][1:] != hh[order][:-1]]]
+        hh, arrive = hh[lead], arrive[lead]
+    first[hh] = arrive
+    return first
 
 
 def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
@@ -211,11 +228,12 @@ def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
     for log in logs:
         ok = log["kind"] == SERVED
         hh = log["hh"][ok]
-        if len(hh) and np.bincount(hh).max() > 1:  # served twice at a stage: the plain way
+        if _repeats(hh, size):  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
+        before = total[hh]
         y = (log["end"][ok] - log["start"][ok]) - compensation[hh]
-        t = total[hh] + y
-        compensation[hh] = (t - total[hh]) - y
+        t = before + y
+        compensation[hh] = (t - before) - y
         total[hh] = t
         seen[hh] = True
     return np.where(seen, total, np.nan)
@@ -261,38 +279,43 @@ def who_waits(raw: RawRun) -> pd.DataFrame:
     groups, modes = raw.scenario.group_names, list(MODES)
     g_rank, m_rank = text_ranks(groups), text_ranks(modes)
     vulnerable = raw.vulnerable if raw.vulnerable is not None else np.zeros(len(raw.sizes), bool)
-    parts = []
-    for crossing, stage in sorted(raw.stage_logs):  # tuples of text: by crossing, then stage
-        log = raw.stage_logs[(crossing, stage)]
-        ok = (log["kind"] == SERVED) & (log["start"] < raw.scenario.horizon_hours)
-        hh = log["hh"][ok]
-        key = (g_rank[raw.group[hh]] * len(modes) + m_rank[raw.mode[hh]]) * 2 + vulnerable[hh]
-        rows = _class_waits(key, raw.sizes[hh], (log["start"] - log["arrive"])[ok])
-        rows["crossing"] = np.repeat(np.array([crossing], dtype=str), len(rows["key"]))
-        rows["stage"] = np.repeat(np.array([stage], dtype=str), len(rows["key"]))
+    keys, parts = len(groups) * len(modes) * 2, []
+    class_of = (g_rank[raw.group] * len(modes) + m_rank[raw.mode]) * 2 + vulnerable  # per hh
+    stages = sorted(raw.stage_logs)  # tuples of text: by crossing, then stage
+    for i, (crossing, stage) in enumerate(stages):
+        waits = stage_waits(raw, (crossing, stage))
+        hh = raw.stage_logs[(crossing, stage)]["hh"][waits.ok]
+        rows = _class_waits(class_of[hh], raw.sizes[hh], waits.waits, keys)
+        rows["stage"] = np.full(len(rows["key"]), i)
         parts.append(rows)
     if not parts:
-        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], np.zeros(0)))
-        parts[0]["crossing"] = parts[0]["stage"] = np.array([], dtype=str)
+        parts.append(_class_waits(np.zeros(0, np.int64), raw.sizes[:0], Waits(np.zeros(0)), keys))
+        parts[0]["stage"] = np.zeros(0, np.int64)
     cols = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     key = cols.pop("key")
-    group_of, mode_of = (np.array(n, dtype=str)[np.argsort(text_ranks(n))] for n in (groups, modes))
-    names = {"crossing": cols.pop("crossing"), "stage": cols.pop("stage"),
-             "group": group_of[key // 2 // len(modes)], "mode": mode_of[key // 2 % len(modes)],
+    group_of, mode_of = (np.argsort(text_ranks(n)) for n in (groups, modes))  # rank -> code
+    which = cols.pop("stage")
+    names = {"crossing": text_column([c for c, _ in stages], which),
+             "stage": text_column([s for _, s in stages], which),
+             "group": text_column(groups, group_of[key // 2 // len(modes)]),
+             "mode": text_column(modes, mode_of[key // 2 % len(modes)]),
              "vulnerable": (key % 2).astype(bool)}  # fmt: skip
     return pd.DataFrame(names | cols)
 
 
-def _class_waits(key: np.ndarray, persons: np.ndarray, wait: np.ndarray) -> dict[str, np.ndarray]:
-    """Per distinct ``key`` (ascending): the key, the visits, their persons, and the mean and
-    95th percentile of their waits (the mean as pandas makes it: compensated sums in visit
-    order)."""
-    order = np.lexsort((wait, key))  # by key, waits ascending within each (for quantiles)
-    first, count = runs(key[order])
+def _class_waits(
+    key: np.ndarray, persons: np.ndarray, waits: Waits, keys: int
+) -> dict[str, np.ndarray]:
+    """Per distinct ``key`` (ascending, in ``range(keys)``): the key, the visits, their
+    persons, and the mean and 95th percentile of their waits (the mean as pandas makes it:
+    compensated sums in visit order)."""
+    by_class = KeyedValues(key, waits, keys)
+    present, p95 = by_class.quantile(0.95)
+    total = np.bincount(key, persons, minlength=keys)  # exact integer sums in float64
     return {
-        "key": key[order[first]],
-        "households": count.astype(np.int64),
-        "persons": np.add.reduceat(persons[order], first) if len(first) else persons[:0],
-        "mean_wait_hours": pd.Series(wait).groupby(key, sort=True).mean().to_numpy(),
-        "p95_wait_hours": run_quantile(wait[order], first, count, 0.95),
+        "key": present,
+        "households": by_class.count[present].astype(np.int64),
+        "persons": total[present].astype(persons.dtype),
+        "mean_wait_hours": pd.Series(waits.values).groupby(key, sort=True).mean().to_numpy(),
+        "p95_wait_hours": p95,
     }

@@ -8,7 +8,6 @@ replications) or derived from the stacked frames (``derive``). The written frame
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -81,10 +80,8 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {s.name: s.dates for s in FRAME_SPECS
 def build_frames(raw: RawRun, replication: int) -> dict[str, pd.DataFrame]:
     """Every frame built from one replication's records, with a leading ``replication`` column.
 
-    The run's SimPy processes and events are reference cycles that its rare garbage collections
-    leave behind (``engine.run._quiet_gc``, which collects them before the next run anyway):
-    collected first, they are not held while the frames are made (50 MB less at full scale)."""
-    gc.collect()
+    ``run_model`` has freed the run's reference cycles (``engine.run._quiet_gc``), so no
+    garbage of the run is held while the frames are made."""
     built = {}
     for spec in FRAME_SPECS:
         if spec.build is not None:
