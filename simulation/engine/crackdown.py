@@ -89,8 +89,8 @@ class Crackdown:
             c: Stream(spec.transport.travel_hours, streams.rng("convoy", c))
             for c in scenario.crossings
         }
-        self._sizes = np.asarray(households.size, dtype=np.int64)  # the population's, fixed
-        self._crossings = np.asarray(households.crossing, dtype=np.int64)  # idem, at home
+        self._sizes = np.array(households.size, dtype=np.int64)  # the population's, fixed
+        self._crossings = np.array(households.crossing, dtype=np.int64)  # idem, at home
         self.holding = holding_capacity_by_day(scenario)
         self.departures, self.vehicle = transport_by_day(scenario)
         self.closed = np.array([closed_days(scenario, c) for c in scenario.crossings])

@@ -1,14 +1,16 @@
 """The household registry: who each household is, where it stands, and its queue ranks.
 
 Households are numbered in the order they are added (the population first, then direct demand
-and backlogs as they appear). Attributes are plain Python lists, read by id on the hot path; the
-status is a ``bytearray``, also read a day at a time through numpy (:meth:`at_home_mask`).
+and backlogs as they appear). Attributes are typed arrays (``array.array``), read by id on the
+hot path and copied to numpy in one go (:meth:`columns`); the status is a ``bytearray``, also
+read a day at a time through numpy (:meth:`at_home_mask`).
 The registry keeps every priority order's ranks current itself: adding households or deporting
 them updates the ranks, so no caller has to remember to.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,11 +25,11 @@ class Households:
 
     def __init__(self, group_names: list[str]) -> None:
         self.group_names = group_names
-        self.size: list[int] = []
-        self.group: list[int] = []
-        self.mode: list[int] = []
-        self.crossing: list[int] = []
-        self.vulnerable: list[bool] = []
+        self.size = array("q")
+        self.group = array("q")
+        self.mode = array("q")
+        self.crossing = array("q")
+        self.vulnerable = array("b")  # 0 or 1
         self.status = bytearray()  # HOME, GONE or ARRESTED
         self.at_home = dict.fromkeys(group_names, 0)
         self._ranks: dict[tuple[str, ...], bytearray] = {}  # 1 byte each: cache-friendly
@@ -48,11 +50,12 @@ class Households:
     ) -> int:
         """Append households (``at_home``: still in Pakistan); return the id of the first."""
         first, n = len(self.size), len(sizes)
-        self.size.extend(sizes.tolist())
-        self.group.extend([group] * n)
-        self.mode.extend([mode] * n)
-        self.crossing.extend(crossing.tolist())
-        self.vulnerable.extend([False] * n if vulnerable is None else vulnerable.tolist())
+        self.size.frombytes(np.asarray(sizes, dtype=np.int64).tobytes())
+        self.group.frombytes(np.full(n, group, dtype=np.int64).tobytes())
+        self.mode.frombytes(np.full(n, mode, dtype=np.int64).tobytes())
+        self.crossing.frombytes(np.asarray(crossing, dtype=np.int64).tobytes())
+        flags = np.zeros(n, dtype=np.int8) if vulnerable is None else vulnerable.astype(np.int8)
+        self.vulnerable.frombytes(flags.tobytes())
         self.status.extend(bytes([HOME if at_home else GONE]) * n)
         if at_home:
             self.at_home[self.group_names[group]] += n

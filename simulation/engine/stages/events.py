@@ -49,7 +49,7 @@ class Stage:
         env: simpy.Environment,
         clock: ServiceClock,
         capacity: Sequence[tuple[float, int]],
-        sizes: list[int],
+        sizes: Sequence[int],
         rank: Sequence[int] | None = None,
         waiting_capacity: int | None = None,
         preset: PresetColumn | None = None,

@@ -46,7 +46,7 @@ class FifoStage:
         self,
         clock: ServiceClock,
         capacity: Sequence[tuple[float, int]],
-        sizes: list[int],
+        sizes: Sequence[int],
         preset: PresetColumn | None = None,
         compiled: bool = False,
     ) -> None:

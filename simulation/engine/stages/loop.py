@@ -129,7 +129,7 @@ class LoopStage:
         loop: EventLoop,
         clock: ServiceClock,
         capacity: Sequence[tuple[float, int]],
-        sizes: list[int],
+        sizes: Sequence[int],
         rank: Sequence[int] | None = None,
         waiting_capacity: int | None = None,
         preset: PresetColumn | None = None,
