@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from simulation.plots.events import as_events, for_crossing
+from simulation.plots.fixed import fix_layout
 from simulation.plots.layout import (
     column_cells,
     finish_time_axes,
@@ -114,6 +115,7 @@ def _stage_figure(
         figure_legend(fig, _legend(measures))
     if note:
         add_note(fig, note)
+    fix_layout(fig)
     return fig
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from simulation.plots.fixed import fix_layout, panel_figure
 from simulation.plots.layout import column_cells, single_axes
 from simulation.plots.style import (
     TITLE_Y,
@@ -28,6 +28,7 @@ DIFFER_HOURS = 5 / 60  # classes' mean waits further apart than this (and 25%) d
 DIFFER_SHARE = 0.25
 MIN_HOUSEHOLDS = 10  # a class needs this many households per replication to count as differing
 ALL_COLOUR = "#555555"
+ROW_IN = 0.3  # height of a row of classes (inches)
 
 
 def class_waits(who_waits: pd.DataFrame) -> pd.DataFrame:
@@ -115,9 +116,11 @@ def plot_who_waits(
     nrows = max(r for r, _ in cells) + 1
     ratios = [max(n for n, (r, _) in zip(sizes, cells, strict=True) if r == row) + 1.5
               for row in range(nrows)]  # fmt: skip
+    ncols = max(c for _, c in cells) + 1
     if fig is None:
-        fig = plt.figure(figsize=(10, 1.0 + 0.3 * sum(ratios)), layout="constrained")
-    grid = fig.add_gridspec(nrows, max(c for _, c in cells) + 1, height_ratios=ratios)
+        fig, grid = panel_figure(10.0, [ROW_IN * r for r in ratios], ncols)
+    else:
+        grid = fig.add_gridspec(nrows, ncols, height_ratios=ratios)
     for (crossing, stage), (row, col) in zip(chosen, cells, strict=True):
         panel = fig.add_subplot(grid[row, col])
         block = classes[(classes["crossing"] == crossing) & (classes["stage"] == stage)]
@@ -128,6 +131,7 @@ def plot_who_waits(
     figure_legend(fig, [*group_handles(groups), _all_handle()])
     if note:
         add_note(fig, note)
+    fix_layout(fig)
     return fig
 
 
