@@ -9,6 +9,7 @@ as it stands.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -20,10 +21,13 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.gridspec import GridSpec
 from matplotlib.text import Text
 from matplotlib.textpath import text_to_path
+from matplotlib.ticker import AutoLocator, FixedLocator, MaxNLocator
 
 EDGE_IN = 0.1  # blank margin at each edge (the padding bbox_inches="tight" leaves)
 GAP_IN = 0.15  # between one panel's labels and its neighbour
 LINE = 1.25  # height of a line of text, in font sizes
+# zlib level of the PNGs: the default (6) takes half as long again to make files a tenth smaller
+PNG_COMPRESSION = 1
 
 
 class PanelFigure(Figure):
@@ -37,7 +41,17 @@ class PanelFigure(Figure):
     def savefig(self, fname: Any, *, transparent: bool | None = None, **kwargs: Any) -> None:
         if kwargs.get("bbox_inches") == "tight":
             kwargs["bbox_inches"] = None
+        if _is_png(fname, kwargs.get("format")):
+            kwargs.setdefault("pil_kwargs", {"compress_level": PNG_COMPRESSION})
         super().savefig(fname, transparent=transparent, **kwargs)
+
+
+def _is_png(fname: Any, fmt: str | None) -> bool:
+    """Whether savefig will write a PNG (a format given, or the file's suffix, or the
+    default format)."""
+    if fmt is None and isinstance(fname, (str, os.PathLike)):
+        fmt = os.path.splitext(os.fspath(fname))[1][1:] or None
+    return str(fmt or mpl.rcParams["savefig.format"]).lower() == "png"
 
 
 @lru_cache(maxsize=4096)
@@ -70,6 +84,19 @@ def _tick_band_in(axis: str) -> float:
     return float(rc["ytick.major.size"] + rc["ytick.major.pad"]) / 72
 
 
+def fix_y_ticks(ax: Axes) -> None:
+    """Fix the y ticks of ``ax`` (if matplotlib would choose them) at up to five nice values
+    within its limits: matplotlib makes a tick object (five artists) for every value its
+    locator gives, in view or not, and asks the locator again at every draw."""
+    if not isinstance(ax.yaxis.get_major_locator(), AutoLocator):
+        return
+    low, high = ax.get_ylim()
+    found = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    span = abs(high - low) * 1e-9
+    lo, hi = min(low, high) - span, max(low, high) + span
+    ax.yaxis.set_major_locator(FixedLocator([t for t in found if lo <= t <= hi]))
+
+
 def left_in(ax: Axes) -> float:
     """What sticks out left of ``ax``: its y tick labels (as drawn now) and y label."""
     labels = [t for t in ax.yaxis.get_ticklabels() if t.get_text()]
@@ -86,7 +113,10 @@ def below_in(ax: Axes) -> float:
     if not labels or not ax.xaxis.get_tick_params()["labelbottom"]:
         return 0.0
     height = max(text_height_in(t) for t in labels) + _tick_band_in("x")
-    return height + text_height_in(ax.xaxis.get_offset_text()) + text_height_in(ax.xaxis.label)
+    offset = ax.xaxis.get_major_formatter().get_offset()  # set on the axis only when drawn
+    if offset:
+        height += LINE * float(ax.xaxis.get_offset_text().get_fontsize()) / 72
+    return height + text_height_in(ax.xaxis.label)
 
 
 def above_in(ax: Axes) -> float:
@@ -134,6 +164,7 @@ def fit_grid(fig: Figure, grid: GridSpec, heights_in: Sequence[float]) -> None:
         spec = ax.get_subplotspec()
         if spec is None or spec.get_gridspec() is not grid:
             continue
+        fix_y_ticks(ax)
         left[spec.colspan.start] = max(left[spec.colspan.start], left_in(ax))
         below[spec.rowspan.stop - 1] = max(below[spec.rowspan.stop - 1], below_in(ax))
         above[spec.rowspan.start] = max(above[spec.rowspan.start], above_in(ax))

@@ -39,12 +39,23 @@ TITLE_Y = 1.0
 NOTE_SIZE = "small"
 
 
+# the crossings of the shipped scenarios (colour-blind safe, apart from the group colours)
+CROSSING_COLOURS = {"torkham": "#0072b2", "chaman": "#d55e00"}
+
+
 def group_colour(group: str) -> str:
     """The fixed colour of a population group (a hex string), the same in every figure."""
-    known = GROUP_COLOURS.get(str(group).lower())
-    if known is not None:
-        return known
-    code = zlib.crc32(str(group).encode("utf-8"))
+    return GROUP_COLOURS.get(str(group).lower()) or _named_colour(str(group))
+
+
+def crossing_colour(crossing: str) -> str:
+    """The fixed colour of a crossing (a hex string), the same in every figure."""
+    return CROSSING_COLOURS.get(str(crossing).lower()) or _named_colour(f"crossing {crossing}")
+
+
+def _named_colour(name: str) -> str:
+    """A colour of its own for any name, from a hash of it."""
+    code = zlib.crc32(name.encode("utf-8"))
     hue = (code % 360) / 360.0
     lightness = (0.35, 0.45, 0.55)[(code // 360) % 3]
     r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.65)

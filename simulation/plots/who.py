@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -70,18 +71,21 @@ def _class_label(mode: str, vulnerable: object) -> str:
 
 
 def _draw_stage(ax: Axes, block: pd.DataFrame, top: int, prefix: str = "") -> list[str]:
-    """Dots with 5-95% bars for one stage's classes, on rows from ``top`` down; the row
-    labels."""
-    pairs = zip(block["mode"], block["vulnerable"], strict=True)
-    labels = list(dict.fromkeys(_class_label(m, v) for m, v in pairs))
+    """Dots with 5-95% bars for one stage's classes, on rows from ``top`` down (the bars one
+    collection, the dots one line of markers per group); the row labels."""
+    classes = [_class_label(m, v) for m, v in zip(block["mode"], block["vulnerable"], strict=True)]
+    labels = list(dict.fromkeys(classes))
     groups = list(dict.fromkeys(block["group"]))
     step = 0.6 / max(len(groups), 1)
-    for row in block.to_dict("records"):
-        offset = (groups.index(row["group"]) - (len(groups) - 1) / 2) * step
-        y = top + labels.index(_class_label(str(row["mode"]), row["vulnerable"])) + offset
-        colour = group_colour(str(row["group"]))
-        ax.plot([row["low"], row["high"]], [y, y], color=colour, lw=1.5, alpha=0.6)
-        ax.plot([row["mean"]], [y], "o", color=colour, ms=5)
+    group = np.array([groups.index(g) for g in block["group"]], dtype=int)
+    y = top + np.array([labels.index(c) for c in classes]) + (group - (len(groups) - 1) / 2) * step
+    low, high = block["low"].to_numpy(float), block["high"].to_numpy(float)
+    bars = np.stack([np.column_stack([low, y]), np.column_stack([high, y])], axis=1)
+    colours = [group_colour(str(groups[g])) for g in group]
+    ax.add_collection(LineCollection(list(bars), colors=colours, lw=1.5, alpha=0.6))
+    mean = block["mean"].to_numpy(float)
+    for g, name in enumerate(groups):
+        ax.plot(mean[group == g], y[group == g], "o", color=group_colour(str(name)), ms=5)
     return [f"{prefix}{label}" for label in labels]
 
 
