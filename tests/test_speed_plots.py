@@ -19,7 +19,7 @@ from matplotlib.transforms import Bbox
 
 from simulation.plots import as_events, standard_figures
 from simulation.plots.events import draw_events
-from simulation.plots.fixed import PanelFigure, _is_png, fix_y_ticks
+from simulation.plots.fixed import PanelFigure, _is_png, fix_ticks
 from simulation.plots.layout import FixedTickDates, set_span
 from simulation.plots.style import TITLE_Y
 from tests.test_plots import EVENTS, daily_stage, panels, returns, stocks, who_waits
@@ -138,10 +138,10 @@ def test_tight_saving_gives_the_figure_as_laid_out(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("limits", [(0.0, 2.3), (0.0, 18_500.0), (0.0, 0.02), (-3.0, 7.0)])
-def test_fixed_y_ticks_are_at_most_five_nice_values_within_the_limits(limits) -> None:
+def test_fixed_ticks_are_at_most_five_nice_values_within_the_limits(limits) -> None:
     fig, ax = plt.subplots()
     ax.set_ylim(*limits)
-    fix_y_ticks(ax)
+    fix_ticks(ax)
     ticks = ax.yaxis.get_majorticklocs()
     assert 3 <= len(ticks) <= 5
     assert limits[0] <= min(ticks) and max(ticks) <= limits[1]
@@ -150,8 +150,11 @@ def test_fixed_y_ticks_are_at_most_five_nice_values_within_the_limits(limits) ->
     mantissa = steps[0] / 10 ** np.floor(np.log10(steps[0]))
     assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
     ax.set_yticks([0.5, 1.5])  # ticks chosen by hand are left alone
-    fix_y_ticks(ax)
+    fix_ticks(ax)
     assert list(ax.yaxis.get_majorticklocs()) == [0.5, 1.5]
+    ax.set_xlim(*limits)  # and the x axis alike
+    fix_ticks(ax, "x")
+    assert list(ax.xaxis.get_majorticklocs()) == list(ticks)
     plt.close(fig)
 
 

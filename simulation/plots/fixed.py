@@ -84,17 +84,19 @@ def _tick_band_in(axis: str) -> float:
     return float(rc["ytick.major.size"] + rc["ytick.major.pad"]) / 72
 
 
-def fix_y_ticks(ax: Axes) -> None:
-    """Fix the y ticks of ``ax`` (if matplotlib would choose them) at up to five nice values
-    within its limits: matplotlib makes a tick object (five artists) for every value its
-    locator gives, in view or not, and asks the locator again at every draw."""
-    if not isinstance(ax.yaxis.get_major_locator(), AutoLocator):
+def fix_ticks(ax: Axes, which: str = "y") -> None:
+    """Fix the ticks of the ``which`` ("x" or "y") axis of ``ax`` (if matplotlib would choose
+    them) at up to five nice values within its limits: matplotlib makes a tick object (five
+    artists) for every value its locator gives, in view or not, and asks the locator again at
+    every draw."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    if not isinstance(axis.get_major_locator(), AutoLocator):
         return
-    low, high = ax.get_ylim()
+    low, high = ax.get_ylim() if which == "y" else ax.get_xlim()
     found = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
     span = abs(high - low) * 1e-9
     lo, hi = min(low, high) - span, max(low, high) + span
-    ax.yaxis.set_major_locator(FixedLocator([t for t in found if lo <= t <= hi]))
+    axis.set_major_locator(FixedLocator([t for t in found if lo <= t <= hi]))
 
 
 def left_in(ax: Axes) -> float:
@@ -164,7 +166,8 @@ def fit_grid(fig: Figure, grid: GridSpec, heights_in: Sequence[float]) -> None:
         spec = ax.get_subplotspec()
         if spec is None or spec.get_gridspec() is not grid:
             continue
-        fix_y_ticks(ax)
+        fix_ticks(ax, "x")
+        fix_ticks(ax, "y")
         left[spec.colspan.start] = max(left[spec.colspan.start], left_in(ax))
         below[spec.rowspan.stop - 1] = max(below[spec.rowspan.stop - 1], below_in(ax))
         above[spec.rowspan.start] = max(above[spec.rowspan.start], above_in(ax))
