@@ -23,6 +23,7 @@ from simulation import parse_scenario
 from simulation.engine.records import STATES
 from simulation.plots import (
     as_events,
+    count_label,
     crossing_colour,
     group_colour,
     plot_queues,
@@ -343,6 +344,9 @@ def test_counts_have_thousands_separators() -> None:
         fig.canvas.draw()
         labels = [t.get_text() for t in panels(fig)[0].get_yticklabels()]
         assert any("," in label for label in labels), labels
+    values = (-1250, 2.5, 0.05, 0.15000000000000002, 0.025, 0.0005, 1 / 3, 1234.5678)
+    assert [count_label(v) for v in values] == [
+        "-1,250", "2.5", "0.05", "0.15", "0.025", "0.0005", "0.333", "1,235"]  # fmt: skip
 
 
 def test_stocks_leave_out_states_nobody_is_in_and_say_so() -> None:

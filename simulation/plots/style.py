@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import math
 import textwrap
 import warnings
 import zlib
@@ -63,8 +64,13 @@ def _named_colour(name: str) -> str:
 
 
 def count_label(value: float, _position: float | None = None) -> str:
-    """A tick label for a count with thousands separators (``-1,250``)."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    """A tick label for a count with thousands separators (``-1,250``), and as many decimals
+    as the value needs (``2.5``, ``0.05``, ``0.0005``), so that ticks a small step apart never
+    share a label; a value no tick would have gets three significant digits."""
+    for decimals in range(7):
+        if abs(value - round(value, decimals)) <= 1e-9 * max(1.0, abs(value)):
+            return f"{value:,.{decimals}f}"
+    return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
 
 def format_counts(ax: Axes, axis: str = "y") -> None:
