@@ -344,7 +344,7 @@ def test_counts_have_thousands_separators() -> None:
         fig.canvas.draw()
         labels = [t.get_text() for t in panels(fig)[0].get_yticklabels()]
         assert any("," in label for label in labels), labels
-    values = (-1250, 2.5, 0.05, 0.15000000000000002, 0.025, 0.0005, 1 / 3, 1234.5678)
+    values = (-1250, 2.5, 0.05, 0.15000000000000002, 0.025, 0.0005, 1 / 3, 1234.56789012)
     assert [count_label(v) for v in values] == [
         "-1,250", "2.5", "0.05", "0.15", "0.025", "0.0005", "0.333", "1,235"]  # fmt: skip
 
