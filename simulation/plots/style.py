@@ -68,7 +68,7 @@ def count_label(value: float, _position: float | None = None) -> str:
     as the value needs (``2.5``, ``0.05``, ``0.0005``), so that ticks a small step apart never
     share a label; a value no tick would have gets three significant digits."""
     for decimals in range(7):
-        if abs(value - round(value, decimals)) <= 1e-9 * max(1.0, abs(value)):
+        if abs(value - round(value, decimals)) <= 1e-12 * max(1.0, abs(value)):
             return f"{value:,.{decimals}f}"
     return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
