@@ -16,12 +16,15 @@ import pandas as pd
 import pytest
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.collections import Collection
 from matplotlib.figure import Figure
 
 from simulation import parse_scenario
 from simulation.engine.records import STATES
 from simulation.plots import (
     as_events,
+    count_label,
+    crossing_colour,
     group_colour,
     plot_queues,
     plot_returns,
@@ -118,11 +121,14 @@ def panels(fig: Figure) -> list[Axes]:
 
 
 def data_lines(ax: Axes) -> list[Artist]:
-    return [line for line in ax.lines if line.get_gid() != "event"]
+    """The lines drawn from the data (not event marks nor date tick marks)."""
+    return [line for line in ax.lines if line.get_gid() not in ("event", "ticks")]
 
 
-def event_marks(ax: Axes) -> list[Artist]:
-    return [a for a in ax.get_children() if a.get_gid() == "event"]
+def event_marks(ax: Axes) -> list[object]:
+    """The events marked on ``ax``: one per line or span (drawn as collections)."""
+    return [path for a in ax.get_children() if a.get_gid() == "event"
+            for path in (a.get_paths() if isinstance(a, Collection) else [a])]  # fmt: skip
 
 
 def notes(fig: Figure) -> list[str]:
@@ -142,12 +148,25 @@ def legend_colours(fig: Figure) -> dict[str, str]:
 def test_queues_are_one_panel_per_stage_with_a_queue_and_the_rest_named_in_a_note() -> None:
     fig = plot_queues(daily_stage(), waits=False)
     shown = panels(fig)
-    assert [ax.get_title(loc="left") for ax in shown] == ["A · s1", "A · s2"]
+    assert [ax.get_title(loc="left") for ax in shown] == ["s1", "s2"]
     for ax in shown:
-        assert len(data_lines(ax)) == 1  # the mean
+        assert len(data_lines(ax)) == 1  # the mean of A (B never has a queue)
         assert len(ax.collections) == 1  # its 5-95% band
     assert any("B: s1" in n for n in notes(fig))
-    assert shown[0].get_shared_x_axes().joined(shown[0], shown[1])
+    assert shown[0].get_xlim() == shown[1].get_xlim()  # one date axis
+
+
+def test_each_crossing_is_a_line_of_its_own_colour_in_the_panel_of_a_stage() -> None:
+    frame = daily_stage()
+    frame.loc[frame["crossing"] == "B", "queue_mean_persons"] = 7.0
+    s1 = panels(plot_queues(frame, waits=False))[0]
+    lines = data_lines(s1)
+    assert [matplotlib.colors.to_hex(line.get_color()) for line in lines] == [
+        crossing_colour("A"), crossing_colour("B")]  # fmt: skip
+    assert np.allclose(lines[1].get_ydata(), 7.0)
+    assert set(legend_colours(s1.figure)) == {"A", "B"}
+    assert crossing_colour("A") != crossing_colour("B")
+    assert crossing_colour("torkham") not in {group_colour(g) for g in ("acc", "undocumented")}
 
 
 def test_queues_on_one_axes_have_a_legend_entry_per_visible_line() -> None:
@@ -161,15 +180,14 @@ def test_queues_on_one_axes_have_a_legend_entry_per_visible_line() -> None:
 def test_waits_stand_beside_the_queues_of_the_same_stage() -> None:
     fig = plot_queues(daily_stage())
     shown = panels(fig)
+    queueing = "persons queueing (daily time-weighted mean)"
     assert [(ax.get_title(loc="left"), ax.get_title(loc="right")) for ax in shown] == [
-        ("A · s1", "persons queueing"), ("A · s1", "hours waited"),
-        ("A · s2", "persons queueing"), ("A · s2", "hours waited")]  # fmt: skip
+        ("s1", queueing), ("s1", "hours waited"),
+        ("s2", queueing), ("s2", "hours waited")]  # fmt: skip
     assert [len(data_lines(ax)) for ax in shown] == [1, 2, 1, 2]  # waits: mean and 95th pct
     waits = data_lines(shown[1])[0].get_ydata()
     assert np.allclose(waits, 0.5 + 0.1 * np.arange(len(DAYS)))
-    assert set(legend_colours(fig)) == {"persons queueing (daily time-weighted mean)",
-                                        "hours waited (mean)",
-                                        "hours waited: 95th percentile"}  # fmt: skip
+    assert set(legend_colours(fig)) == {"A", "dashed: 95th percentile of hours waited"}
 
 
 def test_the_band_spans_the_replications_and_the_line_is_their_mean() -> None:
@@ -189,13 +207,13 @@ def test_waits_skip_stages_where_nobody_waited_and_show_the_95th_percentile() ->
 
 # ---------------------------------------------------------------- events
 @pytest.mark.parametrize("draw", [plot_queues, plot_waits])
-def test_stage_events_are_marked_on_every_panel_of_their_crossing(draw) -> None:
-    events = as_events(EVENTS).assign(crossing=["A", ""])  # the closure is A's, the deadline all
+def test_stage_events_are_marked_on_the_panels_where_their_crossing_is_drawn(draw) -> None:
+    events = as_events(EVENTS).assign(crossing=["B", ""])  # the closure is B's, the deadline all
     frame = daily_stage()
     frame.loc[frame["crossing"] == "B", ["queue_mean_persons", "wait_mean_hours"]] = 1.0
     fig = draw(frame, events=events)
     marks = {ax.get_title(loc="left"): len(event_marks(ax)) for ax in panels(fig)}
-    assert marks == {"A · s1": 2, "A · s2": 2, "B · s1": 1}  # B: the deadline, not A's closure
+    assert marks == {"s1": 2, "s2": 1}  # s2: only A is drawn there, so not B's closure
     strip = [ax for ax in fig.axes if ax.get_gid() == "events"]
     texts = [t.get_text() for ax in strip for t in ax.texts]
     assert any("deadline: acc" in t for t in texts) and any("A closed" in t for t in texts)
@@ -326,6 +344,9 @@ def test_counts_have_thousands_separators() -> None:
         fig.canvas.draw()
         labels = [t.get_text() for t in panels(fig)[0].get_yticklabels()]
         assert any("," in label for label in labels), labels
+    values = (-1250, 2.5, 0.05, 0.15000000000000002, 0.025, 0.0005, 1 / 3, 1234.56789012)
+    assert [count_label(v) for v in values] == [
+        "-1,250", "2.5", "0.05", "0.15", "0.025", "0.0005", "0.333", "1,235"]  # fmt: skip
 
 
 def test_stocks_leave_out_states_nobody_is_in_and_say_so() -> None:
@@ -365,9 +386,11 @@ def test_who_waits_shows_only_stages_where_classes_wait_differently() -> None:
     assert panel.get_title(loc="left") == "A · s1"
     assert [t.get_text() for t in panel.get_yticklabels()] == [
         "voluntary", "voluntary, vulnerable", "deported", "deported, vulnerable"]  # fmt: skip
-    dots = [line for line in panel.lines if line.get_marker() == "o"]
+    dots = np.concatenate([line.get_xdata() for line in panel.lines if line.get_marker() == "o"])
     assert len(dots) == 8  # two groups in four classes
-    assert {round(float(d.get_xdata()[0]), 2) for d in dots} == {2.01, 0.51}
+    assert {round(float(x), 2) for x in dots} == {2.01, 0.51}
+    (bars,) = panel.collections  # a 5-95% bar per dot, around it
+    assert len(bars.get_segments()) == 8
     assert any("A s2" in n for n in notes(fig))
 
 

@@ -1,6 +1,9 @@
-"""The drawing shortcuts give the figures matplotlib would draw without them."""
+"""The drawing shortcuts give the figures matplotlib would draw without them, and the layout
+fixed once keeps every text inside its figure and apart from the others."""
 
 from __future__ import annotations
+
+import itertools
 
 import matplotlib
 
@@ -10,10 +13,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
+from matplotlib.transforms import Bbox
 
+from simulation.plots import as_events, standard_figures
+from simulation.plots.events import draw_events
+from simulation.plots.fixed import PanelFigure, _is_png, fix_ticks
 from simulation.plots.layout import FixedTickDates, set_span
 from simulation.plots.style import TITLE_Y
+from tests.test_plots import EVENTS, daily_stage, panels, returns, stocks, who_waits
 
 
 @pytest.mark.parametrize("days", [3, 20, 90, 365, 800])
@@ -48,3 +57,115 @@ def test_fixed_title_height_draws_as_matplotlib_places_it() -> None:
         boxes.append(ax._left_title.get_window_extent().bounds)
         plt.close(fig)
     assert boxes[0] == boxes[1]
+
+
+# ---------------------------------------------------------------- the fixed layout
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _standard_set() -> dict[str, Figure]:
+    """The figures of ``repatsim run`` from the hand-made frames, with events, and a stage
+    whose queue runs to millions (the widest tick labels)."""
+    stage = daily_stage()
+    stage.loc[stage["stage"] == "s2", "queue_mean_persons"] *= 1e6
+    return standard_figures(stage, returns(), stocks(), EVENTS, who_waits())
+
+
+def _boxes(fig: Figure) -> list[tuple[str, Bbox]]:
+    """What is drawn, named: each axes with its labels and titles, the figure's title,
+    legend and note (pixels)."""
+    renderer = fig.canvas.get_renderer()
+    named = [(f"axes {i} {ax.get_title(loc='left')!r}", ax.get_tightbbox(renderer))
+             for i, ax in enumerate(fig.axes)]  # fmt: skip
+    named += [(f"legend {i}", legend.get_window_extent(renderer))
+              for i, legend in enumerate(fig.legends)]  # fmt: skip
+    named += [(f"text {t.get_text()[:20]!r}", t.get_window_extent(renderer)) for t in fig.texts
+              if t.get_visible() and t.get_text()]  # fmt: skip
+    return [(name, box) for name, box in named if box is not None]
+
+
+@pytest.mark.parametrize("name", ["queues", "returns", "stocks", "who_waits"])
+def test_a_laid_out_figure_draws_everything_inside_it_and_nothing_over_another(name) -> None:
+    fig = _standard_set()[name]
+    assert isinstance(fig, PanelFigure) and fig.get_layout_engine() is None
+    fig.canvas.draw()
+    inside = fig.bbox.padded(-1.0)  # not even touching the edge
+    boxes = _boxes(fig)
+    for what, box in boxes:
+        assert inside.containsx(box.x0) and inside.containsx(box.x1), (name, what)
+        assert inside.containsy(box.y0) and inside.containsy(box.y1), (name, what)
+    for (one, a), (other, b) in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), (name, one, other)
+
+
+def test_every_panel_keeps_its_title_and_the_lowest_of_each_column_its_dates() -> None:
+    for name, fig in _standard_set().items():
+        shown = panels(fig)
+        assert all(ax.get_title(loc="left") for ax in shown), name
+        if name == "who_waits":
+            assert all(ax.get_xlabel() and ax.get_yticklabels() for ax in shown)
+            continue
+        lowest = {}
+        for ax in shown:
+            column = ax.get_subplotspec().colspan.start
+            if ax.get_position().y0 < lowest.get(column, (2.0, None))[0]:
+                lowest[column] = (ax.get_position().y0, ax)
+        for ax in shown:
+            below = lowest[ax.get_subplotspec().colspan.start][1]
+            dated = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+            assert bool(dated) == (ax is below), name
+            if ax is not below:  # the same tick marks, as one line of markers, no tick objects
+                (marks,) = [line for line in ax.lines if line.get_gid() == "ticks"]
+                assert list(marks.get_xdata()) == list(below.xaxis.get_majorticklocs())
+                assert len(ax.xaxis.get_majorticklocs()) == 0
+
+
+def test_tight_saving_gives_the_figure_as_laid_out(tmp_path) -> None:
+    """bbox_inches="tight" changes nothing (nothing lies outside, the test above); PNGs are
+    written at zlib level PNG_COMPRESSION, other formats as matplotlib writes them."""
+    fig = _standard_set()["returns"]
+    fig.savefig(tmp_path / "tight.png", dpi=50, bbox_inches="tight")
+    fig.savefig(tmp_path / "plain.png", dpi=50)
+    tight = plt.imread(tmp_path / "tight.png")
+    assert tight.shape[:2] == tuple(int(x) for x in fig.get_size_inches()[::-1] * 50)
+    assert np.array_equal(tight, plt.imread(tmp_path / "plain.png"))
+    fig.savefig(tmp_path / "figure.pdf")  # no PNG options passed to another writer
+    assert (tmp_path / "figure.pdf").read_bytes().startswith(b"%PDF")
+    assert _is_png("a.PNG", None) and _is_png(tmp_path / "b", "png") and not _is_png("c.svg", None)
+
+
+@pytest.mark.parametrize("limits", [(0.0, 2.3), (0.0, 18_500.0), (0.0, 0.02), (-3.0, 7.0)])
+def test_fixed_ticks_are_at_most_five_nice_values_within_the_limits(limits) -> None:
+    fig, ax = plt.subplots()
+    ax.set_ylim(*limits)
+    fix_ticks(ax)
+    ticks = ax.yaxis.get_majorticklocs()
+    assert 3 <= len(ticks) <= 5
+    assert limits[0] <= min(ticks) and max(ticks) <= limits[1]
+    steps = np.diff(ticks)
+    assert np.allclose(steps, steps[0])  # evenly spaced
+    mantissa = steps[0] / 10 ** np.floor(np.log10(steps[0]))
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+    ax.set_yticks([0.5, 1.5])  # ticks chosen by hand are left alone
+    fix_ticks(ax)
+    assert list(ax.yaxis.get_majorticklocs()) == [0.5, 1.5]
+    ax.set_xlim(*limits)  # and the x axis alike
+    fix_ticks(ax, "x")
+    assert list(ax.xaxis.get_majorticklocs()) == list(ticks)
+    plt.close(fig)
+
+
+def test_event_collections_mark_each_event_at_its_dates() -> None:
+    fig, ax = plt.subplots()
+    draw_events(ax, as_events(EVENTS))
+    spans, lines = ax.collections  # closures first, then dated events
+    (box,) = spans.get_paths()
+    assert {float(x) for x in box.vertices[:, 0]} == {
+        float(mdates.date2num(pd.Timestamp(d))) for d in ("2025-03-27", "2025-03-29")}  # fmt: skip
+    (segment,) = lines.get_segments()
+    assert list(segment[:, 0]) == [float(mdates.date2num(pd.Timestamp("2025-03-31")))] * 2
+    assert [tuple(s) for s in lines.get_linestyles()] != [(0, None)]  # the deadline is dashed
+    plt.close(fig)

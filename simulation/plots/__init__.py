@@ -10,12 +10,19 @@ from simulation.plots.experiments import plot_differences, plot_sizing
 from simulation.plots.people import plot_returns, plot_stocks
 from simulation.plots.stages import plot_queues, plot_waits
 from simulation.plots.standard import standard_figures
-from simulation.plots.style import count_label, format_counts, format_dates, group_colour
+from simulation.plots.style import (
+    count_label,
+    crossing_colour,
+    format_counts,
+    format_dates,
+    group_colour,
+)
 from simulation.plots.who import plot_who_waits
 
 __all__ = [
     "as_events",
     "count_label",
+    "crossing_colour",
     "format_counts",
     "format_dates",
     "group_colour",

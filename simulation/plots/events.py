@@ -16,6 +16,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
 
 from simulation.plots.style import TITLE_Y
 from simulation.scenario.calendar import closure_intervals, crackdown_days, deadline_by_day
@@ -227,9 +228,14 @@ def style(kind: str) -> tuple[str, str]:
 
 def for_crossing(events: pd.DataFrame, crossing: str | None) -> pd.DataFrame:
     """The events that concern ``crossing`` (those of every crossing, and its own)."""
-    if crossing is None or events.empty:
+    return events if crossing is None else for_crossings(events, [crossing])
+
+
+def for_crossings(events: pd.DataFrame, crossings: Sequence[str]) -> pd.DataFrame:
+    """The events that concern any of ``crossings`` (those of every crossing, and theirs)."""
+    if events.empty:
         return events
-    return events[events["crossing"].isin(["", crossing])]
+    return events[events["crossing"].isin(["", *crossings])]
 
 
 @dataclass(frozen=True)
@@ -270,13 +276,24 @@ def marks(events: pd.DataFrame) -> list[Mark]:
 
 
 def draw_events(ax: Axes, events: pd.DataFrame) -> None:
-    """Thin vertical lines at dated events and shaded spans for closures (gid "event")."""
+    """Thin vertical lines at dated events and shaded spans for closures, each kind in its
+    style: one collection of lines and one of spans (gid "event"), not an artist per event."""
+    lines: list[Mark] = []
+    spans: list[Mark] = []
     for mark in marks(events):
-        colour, line = style(mark.kind)
-        if mark.end is not None:
-            ax.axvspan(mark.x, mark.x_end, color=colour, alpha=0.13, lw=0, zorder=0, gid="event")
-        else:
-            ax.axvline(mark.x, color=colour, ls=line, lw=0.9, alpha=0.9, zorder=1, gid="event")
+        (spans if mark.end is not None else lines).append(mark)
+    where = ax.get_xaxis_transform()  # x in days, y from the bottom (0) to the top (1)
+    if spans:
+        boxes = [[(m.x, 0), (m.x_end, 0), (m.x_end, 1), (m.x, 1)] for m in spans]
+        ax.add_collection(PolyCollection(boxes, facecolors=[style(m.kind)[0] for m in spans],
+                                         alpha=0.13, lw=0, zorder=0, gid="event",
+                                         transform=where), autolim=False)  # fmt: skip
+    if lines:
+        segments = [[(m.x, 0), (m.x, 1)] for m in lines]
+        ax.add_collection(LineCollection(segments, colors=[style(m.kind)[0] for m in lines],
+                                         linestyles=[style(m.kind)[1] for m in lines],
+                                         lw=0.9, alpha=0.9, zorder=1, gid="event",
+                                         transform=where), autolim=False)  # fmt: skip
 
 
 def strip_rows(

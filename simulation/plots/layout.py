@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib as mpl
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator
+from matplotlib.markers import TICKDOWN
+from matplotlib.ticker import FixedLocator, NullLocator
 
 from simulation.plots.events import (
     draw_events,
@@ -19,6 +21,7 @@ from simulation.plots.events import (
     strip_level,
     strip_rows,
 )
+from simulation.plots.fixed import panel_figure
 from simulation.plots.style import DATE_LOCATOR, format_dates
 
 PANEL_IN = 1.9  # height of one panel (inches)
@@ -36,7 +39,8 @@ def time_panels(
     """A figure of small multiples at grid ``cells`` (row, column) sharing the date axis
     ``span`` (first, last day), with dates under the lowest panel of each column and, when
     there are events, strips naming them above the panels: one strip per frame in ``events``,
-    side by side over equal groups of columns (``titles`` say whose events they are)."""
+    side by side over equal groups of columns (``titles`` say whose events they are). A new
+    figure is a :class:`PanelFigure`: call :func:`fix_layout` once everything is drawn."""
     nrows = max(r for r, _ in cells) + 1
     ncols = max(c for _, c in cells) + 1
     across = ncols // max(len(events), 1)  # columns under each strip
@@ -44,18 +48,14 @@ def time_panels(
     rows = [strip_rows(e, span[0], span[1], strip_in) for e in events]
     levels = max((max(strip_level(level) for level in r) + 1 for r in rows if r), default=0)
     strip = 0.35 + STRIP_ROW_IN * levels if levels else 0.0
-    if fig is None:
-        fig = plt.figure(figsize=(width_in, 0.9 + PANEL_IN * nrows + strip), layout="constrained")
     ratios = ([strip] if strip else []) + [PANEL_IN] * nrows
-    grid = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
-    axes: list[Axes] = []
-    for i in range(len(events) if strip else 0):
-        axes.append(fig.add_subplot(grid[0, i * across : (i + 1) * across], sharex=_first(axes)))
-    tops, panels = list(axes), []
-    for row, col in cells:
-        panel = fig.add_subplot(grid[row + (1 if strip else 0), col], sharex=_first(axes))
-        axes.append(panel)
-        panels.append(panel)
+    if fig is None:
+        fig, grid = panel_figure(width_in, ratios, ncols)
+    else:
+        grid = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
+    tops = [fig.add_subplot(grid[0, i * across : (i + 1) * across])
+            for i in range(len(events) if strip else 0)]  # fmt: skip
+    panels = [fig.add_subplot(grid[row + (1 if strip else 0), col]) for row, col in cells]
     lowest = {c: max(r for r, cc in cells if cc == c) for _, c in cells}
     for (row, col), ax in zip(cells, panels, strict=True):
         ax.tick_params(labelbottom=row == lowest[col])
@@ -67,10 +67,6 @@ def time_panels(
         draw_strip(top, marks, levels_of, levels, name)
         set_span(top, span)
     return fig, panels
-
-
-def _first(axes: list[Axes]) -> Axes | None:
-    return axes[0] if axes else None
 
 
 def finish_time_axes(
@@ -108,15 +104,28 @@ def _strip_above(ax: Axes, events: pd.DataFrame, span: tuple[pd.Timestamp, pd.Ti
 
 def set_span(ax: Axes, span: tuple[pd.Timestamp, pd.Timestamp]) -> None:
     """Show the days from ``span[0]`` to ``span[1]``, with date ticks fixed once for that
-    span (drawing is faster than with a locator asked again for every panel and redraw)."""
+    span (drawing is faster than with a locator asked again for every panel and redraw). An
+    axes whose dates are not labelled (a panel above another) gets its tick marks as one
+    line of markers (gid "ticks"): a matplotlib tick costs five artists, made and placed at
+    every draw; a strip of event labels gets none."""
     lo, hi = float(mdates.date2num(span[0])), float(mdates.date2num(span[1]))
     ax.set_xlim(lo, hi)
-    if hi > lo:
-        found = DATE_LOCATOR.tick_values(span[0].to_pydatetime(), span[1].to_pydatetime())
-        ticks = [t for t in found if lo <= t <= hi]
-        fixed = FixedLocator(ticks)
+    if hi <= lo:
+        return
+    found = DATE_LOCATOR.tick_values(span[0].to_pydatetime(), span[1].to_pydatetime())
+    ticks = [t for t in found if lo <= t <= hi]
+    fixed = FixedLocator(ticks)
+    ax.xaxis.set_major_formatter(FixedTickDates(fixed))
+    shown = ax.xaxis.get_tick_params()
+    if shown.get("labelbottom", True):
         ax.xaxis.set_major_locator(fixed)
-        ax.xaxis.set_major_formatter(FixedTickDates(fixed))
+        return
+    ax.xaxis.set_major_locator(NullLocator())
+    if shown.get("bottom", True):
+        rc = mpl.rcParams
+        ax.plot(ticks, [0.0] * len(ticks), ls="", marker=TICKDOWN, gid="ticks", clip_on=False,
+                color=rc["xtick.color"], ms=rc["xtick.major.size"], mew=rc["xtick.major.width"],
+                transform=ax.get_xaxis_transform())  # fmt: skip
 
 
 class FixedTickDates(mdates.ConciseDateFormatter):

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from simulation.engine.records import MODES, STATES
 from simulation.plots.events import as_events
+from simulation.plots.fixed import fix_layout
 from simulation.plots.layout import finish_time_axes, single_axes, time_panels, wrap_cells
 from simulation.plots.style import (
     MODE_LINES,
@@ -162,4 +163,5 @@ def _finish_panels(
     figure_legend(fig, group_handles(groups, extra))
     if note:
         add_note(fig, note)
+    fix_layout(fig)
     return fig

@@ -11,19 +11,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from simulation.plots.events import as_events, for_crossing
-from simulation.plots.layout import (
-    column_cells,
-    finish_time_axes,
-    single_axes,
-    time_panels,
-    wrap_cells,
-)
+from simulation.plots.events import as_events, for_crossings
+from simulation.plots.fixed import fix_layout
+from simulation.plots.layout import finish_time_axes, single_axes, time_panels, wrap_cells
 from simulation.plots.style import (
     TITLE_Y,
     add_note,
     band_stats,
     band_title,
+    crossing_colour,
     daily_series,
     draw_band,
     figure_legend,
@@ -36,22 +32,21 @@ STAGE_KEYS = ["crossing", "stage"]
 
 @dataclass(frozen=True)
 class Measure:
-    """A daily column of ``daily_stage`` drawn per stage: its unit, colour, the value of a day
-    missing from the frame, an optional second column drawn dashed (a tail) and its legend
-    entry."""
+    """A daily column of ``daily_stage`` drawn per stage: what it is (the panels' right title)
+    and its unit, the value of a day missing from the frame, and an optional second column
+    drawn dashed (a tail)."""
 
     column: str
+    title: str
     unit: str
-    colour: str
     fill: float
     tail: str | None = None
-    legend: str = ""
 
 
-QUEUE = Measure("queue_mean_persons", "persons queueing", "#1f77b4", 0.0,
-                legend="persons queueing (daily time-weighted mean)")  # fmt: skip
-WAIT = Measure("wait_mean_hours", "hours waited", "#d62728", np.nan, "wait_p95_hours",
-               "hours waited (mean)")  # fmt: skip
+QUEUE = Measure("queue_mean_persons", "persons queueing (daily time-weighted mean)",
+                "persons queueing", 0.0)  # fmt: skip
+WAIT = Measure("wait_mean_hours", "hours waited", "hours waited", np.nan, "wait_p95_hours")
+TAIL_LABEL = "dashed: 95th percentile of hours waited"
 
 
 def plot_queues(
@@ -60,10 +55,11 @@ def plot_queues(
 ) -> Figure:  # fmt: skip
     """Persons queueing at each stage (daily time-weighted mean, with its 5-95% band across
     replications) and, beside it with ``waits``, the hours waited there (see
-    :func:`plot_waits`): a row of panels per stage, crossings side by side. Stages whose queue
-    is zero on every day are left out and named in a note. With ``ax``, each stage's queue is a
-    line on that one axes. ``events`` (see :func:`policy_events`) are marked on every panel, a
-    crossing's own events only on its panels."""
+    :func:`plot_waits`): a row of panels per stage, each crossing a line of its own colour
+    (:func:`crossing_colour`) in them. A crossing's stage whose queue is zero on every day is
+    left out and named in a note. With ``ax``, each stage's queue is a line on that one axes.
+    ``events`` (see :func:`policy_events`) are marked on every panel, a crossing's own events
+    only on the panels where it is drawn."""
     measures = [QUEUE, WAIT] if waits and WAIT.column in daily_stage else [QUEUE]
     title = "Queues and waits at each stage" if len(measures) > 1 else "Queues at each stage"
     title += f"\n{band_title(daily_stage)}"
@@ -76,8 +72,8 @@ def plot_waits(
 ) -> Figure:  # fmt: skip
     """Hours households waited at each stage (mean of those starting service each day, with
     its 5-95% band across replications; dashed: the 95th percentile wait, mean across
-    replications), one panel per crossing and stage as in :func:`plot_queues`; stages where
-    nobody waited are left out and named in a note."""
+    replications), one panel per stage with a line per crossing as in :func:`plot_queues`, two
+    panels across; stages where nobody waited are left out and named in a note."""
     title = f"Hours waited at each stage\n{band_title(daily_stage)}"
     return _stage_figure(daily_stage, [WAIT], title, "wait", ax, as_events(events), fig)
 
@@ -98,22 +94,27 @@ def _stage_figure(
         return _one_axes(dates, [series[i] for i in shown], values[shown], measures[0], note,
                          title, ax, events, span)  # fmt: skip
     kept = [series[i] for i in shown]
-    cells, marks, names = _layout(kept, len(measures), events)
-    width = 10.0 if len(names) * len(measures) <= 2 else 3.2 * len(names) * len(measures)
-    fig, panels = time_panels(cells, marks, span, fig, names, min(width, 16.0))
+    stages = list(dict.fromkeys(stage for _, stage in kept))
+    across = len(measures) if len(measures) > 1 else 2
+    cells = wrap_cells(len(stages) * len(measures), across)
+    fig, panels = time_panels(cells, [events], span, fig, width_in=10.0)
     for j, measure in enumerate(measures):
         block = values[shown] if j == 0 else _series(daily_stage, measure, kept)
         tail = _series(daily_stage, measure, kept, measure.tail) if measure.tail else None
-        mine = panels[j :: len(measures)]
-        for i, ((crossing, stage), panel) in enumerate(zip(kept, mine, strict=True)):
-            _stage_panel(panel, dates, block[i], None if tail is None else tail[i], measure)
-            panel.set_title(f"{crossing} · {stage}", loc="left", fontsize="small", y=TITLE_Y)
-            finish_time_axes(panel, events, span, crossing)
+        for stage, panel in zip(stages, panels[j :: len(measures)], strict=True):
+            here = [i for i, (_, s) in enumerate(kept) if s == stage]
+            for i in here:
+                _stage_line(panel, dates, block[i], None if tail is None else tail[i], kept[i][0])
+            panel.set_title(stage, loc="left", fontsize="small", y=TITLE_Y)
+            panel.set_title(measure.title, loc="right", fontsize="small", y=TITLE_Y)
+            panel.set_ylim(bottom=0)
+            format_counts(panel)
+            finish_time_axes(panel, for_crossings(events, [kept[i][0] for i in here]), span)
     fig.suptitle(title, x=0.01, ha="left", fontsize="medium")
-    if any(m.tail for m in measures):
-        figure_legend(fig, _legend(measures))
+    figure_legend(fig, _legend(list(dict.fromkeys(c for c, _ in kept)), measures))
     if note:
         add_note(fig, note)
+    fix_layout(fig)
     return fig
 
 
@@ -128,26 +129,23 @@ def _series(
     return values[[series.index(k) for k in kept]]
 
 
-def _stage_panel(
+def _stage_line(
     panel: Axes, dates: pd.DatetimeIndex, values: np.ndarray, tail: np.ndarray | None,
-    measure: Measure,
+    crossing: str,
 ) -> None:  # fmt: skip
-    """One stage's measure: the banded mean, the dashed tail, the unit at the right."""
-    draw_band(panel, dates, values, measure.colour)
+    """One crossing's measure at a stage, in the crossing's colour: the banded mean and the
+    dashed tail."""
+    colour = crossing_colour(crossing)
+    draw_band(panel, dates, values, colour)
     if tail is not None:
-        panel.plot(dates, band_stats(tail)[0], color=measure.colour, lw=0.7, ls="--", alpha=0.7)
-    panel.set_title(measure.unit, loc="right", fontsize="small", color=measure.colour, y=TITLE_Y)
-    panel.set_ylim(bottom=0)
-    format_counts(panel)
+        panel.plot(dates, band_stats(tail)[0], color=colour, lw=0.7, ls="--", alpha=0.7)
 
 
-def _legend(measures: list[Measure]) -> list[Line2D]:
-    handles = []
-    for m in measures:
-        handles.append(Line2D([], [], color=m.colour, lw=1.4, label=m.legend or m.unit))
-        if m.tail:
-            handles.append(Line2D([], [], color=m.colour, lw=0.7, ls="--", alpha=0.7,
-                                  label=f"{m.unit}: 95th percentile"))  # fmt: skip
+def _legend(crossings: list[str], measures: list[Measure]) -> list[Line2D]:
+    """A colour per crossing, and what the dashed lines are."""
+    handles = [Line2D([], [], color=crossing_colour(c), lw=1.4, label=c) for c in crossings]
+    if any(m.tail for m in measures):
+        handles.append(Line2D([], [], color="#444444", lw=0.7, ls="--", label=TAIL_LABEL))
     return handles
 
 
@@ -178,17 +176,3 @@ def _skipped_note(skipped: list[tuple[str, ...]], what: str) -> str:
         by_crossing.setdefault(crossing, []).append(stage)
     where = "; ".join(f"{c}: {', '.join(s)}" for c, s in by_crossing.items())
     return f"Not shown ({what} on no day): {where}"
-
-
-def _layout(
-    series: list[tuple[str, ...]], measures: int, events: pd.DataFrame
-) -> tuple[list[tuple[int, int]], list[pd.DataFrame], list[str]]:
-    """Grid cells of the panels (stage by stage, each measure in turn), the events over each
-    group of columns and whose they are: crossings side by side (up to three), each with a
-    column per measure under its own events; else panels wrapped three stages across."""
-    crossings = list(dict.fromkeys(c for c, _ in series))
-    if len(crossings) <= 3:
-        columns = [crossings.index(c) * measures + j for c, _ in series for j in range(measures)]
-        return column_cells(columns), [for_crossing(events, c) for c in crossings], crossings
-    cells = [(r, c * measures + j) for r, c in wrap_cells(len(series), 3) for j in range(measures)]
-    return cells, [events], ["all crossings"]

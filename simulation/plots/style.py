@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import math
 import textwrap
 import warnings
 import zlib
@@ -39,12 +40,23 @@ TITLE_Y = 1.0
 NOTE_SIZE = "small"
 
 
+# the crossings of the shipped scenarios (colour-blind safe, apart from the group colours)
+CROSSING_COLOURS = {"torkham": "#0072b2", "chaman": "#d55e00"}
+
+
 def group_colour(group: str) -> str:
     """The fixed colour of a population group (a hex string), the same in every figure."""
-    known = GROUP_COLOURS.get(str(group).lower())
-    if known is not None:
-        return known
-    code = zlib.crc32(str(group).encode("utf-8"))
+    return GROUP_COLOURS.get(str(group).lower()) or _named_colour(str(group))
+
+
+def crossing_colour(crossing: str) -> str:
+    """The fixed colour of a crossing (a hex string), the same in every figure."""
+    return CROSSING_COLOURS.get(str(crossing).lower()) or _named_colour(f"crossing {crossing}")
+
+
+def _named_colour(name: str) -> str:
+    """A colour of its own for any name, from a hash of it."""
+    code = zlib.crc32(name.encode("utf-8"))
     hue = (code % 360) / 360.0
     lightness = (0.35, 0.45, 0.55)[(code // 360) % 3]
     r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.65)
@@ -52,8 +64,13 @@ def group_colour(group: str) -> str:
 
 
 def count_label(value: float, _position: float | None = None) -> str:
-    """A tick label for a count with thousands separators (``-1,250``)."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    """A tick label for a count with thousands separators (``-1,250``), and as many decimals
+    as the value needs (``2.5``, ``0.05``, ``0.0005``), so that ticks a small step apart never
+    share a label; a value no tick would have gets three significant digits."""
+    for decimals in range(7):
+        if abs(value - round(value, decimals)) <= 1e-12 * max(1.0, abs(value)):
+            return f"{value:,.{decimals}f}"
+    return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
 
 def format_counts(ax: Axes, axis: str = "y") -> None:

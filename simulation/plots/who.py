@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from simulation.plots.fixed import fix_layout, panel_figure
 from simulation.plots.layout import column_cells, single_axes
 from simulation.plots.style import (
     TITLE_Y,
@@ -28,6 +29,7 @@ DIFFER_HOURS = 5 / 60  # classes' mean waits further apart than this (and 25%) d
 DIFFER_SHARE = 0.25
 MIN_HOUSEHOLDS = 10  # a class needs this many households per replication to count as differing
 ALL_COLOUR = "#555555"
+ROW_IN = 0.3  # height of a row of classes (inches)
 
 
 def class_waits(who_waits: pd.DataFrame) -> pd.DataFrame:
@@ -69,18 +71,21 @@ def _class_label(mode: str, vulnerable: object) -> str:
 
 
 def _draw_stage(ax: Axes, block: pd.DataFrame, top: int, prefix: str = "") -> list[str]:
-    """Dots with 5-95% bars for one stage's classes, on rows from ``top`` down; the row
-    labels."""
-    pairs = zip(block["mode"], block["vulnerable"], strict=True)
-    labels = list(dict.fromkeys(_class_label(m, v) for m, v in pairs))
+    """Dots with 5-95% bars for one stage's classes, on rows from ``top`` down (the bars one
+    collection, the dots one line of markers per group); the row labels."""
+    classes = [_class_label(m, v) for m, v in zip(block["mode"], block["vulnerable"], strict=True)]
+    labels = list(dict.fromkeys(classes))
     groups = list(dict.fromkeys(block["group"]))
     step = 0.6 / max(len(groups), 1)
-    for row in block.to_dict("records"):
-        offset = (groups.index(row["group"]) - (len(groups) - 1) / 2) * step
-        y = top + labels.index(_class_label(str(row["mode"]), row["vulnerable"])) + offset
-        colour = group_colour(str(row["group"]))
-        ax.plot([row["low"], row["high"]], [y, y], color=colour, lw=1.5, alpha=0.6)
-        ax.plot([row["mean"]], [y], "o", color=colour, ms=5)
+    group = np.array([groups.index(g) for g in block["group"]], dtype=int)
+    y = top + np.array([labels.index(c) for c in classes]) + (group - (len(groups) - 1) / 2) * step
+    low, high = block["low"].to_numpy(float), block["high"].to_numpy(float)
+    bars = np.stack([np.column_stack([low, y]), np.column_stack([high, y])], axis=1)
+    colours = [group_colour(str(groups[g])) for g in group]
+    ax.add_collection(LineCollection(list(bars), colors=colours, lw=1.5, alpha=0.6))
+    mean = block["mean"].to_numpy(float)
+    for g, name in enumerate(groups):
+        ax.plot(mean[group == g], y[group == g], "o", color=group_colour(str(name)), ms=5)
     return [f"{prefix}{label}" for label in labels]
 
 
@@ -115,9 +120,11 @@ def plot_who_waits(
     nrows = max(r for r, _ in cells) + 1
     ratios = [max(n for n, (r, _) in zip(sizes, cells, strict=True) if r == row) + 1.5
               for row in range(nrows)]  # fmt: skip
+    ncols = max(c for _, c in cells) + 1
     if fig is None:
-        fig = plt.figure(figsize=(10, 1.0 + 0.3 * sum(ratios)), layout="constrained")
-    grid = fig.add_gridspec(nrows, max(c for _, c in cells) + 1, height_ratios=ratios)
+        fig, grid = panel_figure(10.0, [ROW_IN * r for r in ratios], ncols)
+    else:
+        grid = fig.add_gridspec(nrows, ncols, height_ratios=ratios)
     for (crossing, stage), (row, col) in zip(chosen, cells, strict=True):
         panel = fig.add_subplot(grid[row, col])
         block = classes[(classes["crossing"] == crossing) & (classes["stage"] == stage)]
@@ -128,6 +135,7 @@ def plot_who_waits(
     figure_legend(fig, [*group_handles(groups), _all_handle()])
     if note:
         add_note(fig, note)
+    fix_layout(fig)
     return fig
 
 
