@@ -3,6 +3,7 @@ fixed once keeps every text inside its figure and apart from the others."""
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import matplotlib
@@ -16,11 +17,13 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import Bbox
+from PIL import Image
 
 from simulation.plots import as_events, standard_figures
 from simulation.plots.events import draw_events
 from simulation.plots.fixed import PanelFigure, _is_png, fix_ticks
 from simulation.plots.layout import FixedTickDates, set_span
+from simulation.plots.render import FastCanvas, png_bytes
 from simulation.plots.style import TITLE_Y
 from tests.test_plots import EVENTS, daily_stage, panels, returns, stocks, who_waits
 
@@ -169,3 +172,53 @@ def test_event_collections_mark_each_event_at_its_dates() -> None:
     assert list(segment[:, 0]) == [float(mdates.date2num(pd.Timestamp("2025-03-31")))] * 2
     assert [tuple(s) for s in lines.get_linestyles()] != [(0, None)]  # the deadline is dashed
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- the PNG writer and text
+def _pixels(fig: Figure, **kwargs) -> np.ndarray:
+    """The RGBA pixels of ``fig`` as written by savefig at 60 dpi (``kwargs`` passed on)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60, **kwargs)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGBA"))
+
+
+@pytest.mark.parametrize("name", ["queues", "who_waits"])
+def test_a_panel_figure_saves_the_pixels_matplotlib_draws(name) -> None:
+    """The kept layouts, the font size set once per string and the PNG writer change no
+    pixel: the same figure saved by plain matplotlib (Figure.savefig, Agg, Pillow) is equal,
+    and so is a second save (layouts then come from the cache)."""
+    fig = _standard_set()[name]
+    fig.texts[0].set_rotation(30)  # a turned text too, and a panel's title larger and bold
+    title = fig.axes[-1].get_title(loc="left")
+    fig.text(0.3, 0.5, title, fontsize=20)
+    fig.text(0.3, 0.4, title, fontsize="small", fontweight="bold")
+    fast, again = _pixels(fig), _pixels(fig)
+    plain = io.BytesIO()
+    Figure.savefig(fig, plain, format="png", dpi=60)
+    plain.seek(0)
+    reference = np.asarray(Image.open(plain).convert("RGBA"))
+    assert fast.shape == reference.shape
+    assert np.array_equal(fast, reference) and np.array_equal(again, reference)
+    assert type(fig.canvas) is not FastCanvas  # its own canvas given back
+
+
+def test_png_bytes_round_trip_opaque_as_rgb_and_transparent_as_rgba() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    opaque = image.copy()
+    opaque[..., 3] = 255
+    for pixels, mode in ((opaque, "RGB"), (image, "RGBA")):
+        read = Image.open(io.BytesIO(png_bytes(pixels, 120, {"Software": "x"}, 1)))
+        assert read.mode == mode and read.info["Software"] == "x"
+        assert round(read.info["dpi"][0]) == 120
+        assert np.array_equal(np.asarray(read.convert("RGBA")), pixels)
+
+
+def test_transparent_saving_keeps_its_alpha_and_other_pil_options_go_to_pillow() -> None:
+    fig = _standard_set()["returns"]
+    clear = _pixels(fig, transparent=True)
+    assert clear[..., 3].min() == 0  # the background is see-through
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=30, pil_kwargs={"optimize": True})
+    assert Image.open(buffer).mode == "RGBA"  # matplotlib's own writer

@@ -23,11 +23,11 @@ from matplotlib.text import Text
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import AutoLocator, FixedLocator, MaxNLocator
 
+from simulation.plots.render import PNG_COMPRESSION, saving_with
+
 EDGE_IN = 0.1  # blank margin at each edge (the padding bbox_inches="tight" leaves)
 GAP_IN = 0.15  # between one panel's labels and its neighbour
 LINE = 1.25  # height of a line of text, in font sizes
-# zlib level of the PNGs: the default (6) takes half as long again to make files a tenth smaller
-PNG_COMPRESSION = 1
 
 
 class PanelFigure(Figure):
@@ -41,9 +41,12 @@ class PanelFigure(Figure):
     def savefig(self, fname: Any, *, transparent: bool | None = None, **kwargs: Any) -> None:
         if kwargs.get("bbox_inches") == "tight":
             kwargs["bbox_inches"] = None
-        if _is_png(fname, kwargs.get("format")):
-            kwargs.setdefault("pil_kwargs", {"compress_level": PNG_COMPRESSION})
-        super().savefig(fname, transparent=transparent, **kwargs)
+        if not _is_png(fname, kwargs.get("format")):
+            super().savefig(fname, transparent=transparent, **kwargs)
+            return
+        kwargs.setdefault("pil_kwargs", {"compress_level": PNG_COMPRESSION})
+        saving_with(self, lambda: super(PanelFigure, self).savefig(fname, transparent=transparent,
+                                                                   **kwargs))  # fmt: skip
 
 
 def _is_png(fname: Any, fmt: str | None) -> bool:
