@@ -83,9 +83,9 @@ def png_bytes(rgba: np.ndarray, dpi: float, text: dict[str, str], level: int) ->
     unfiltered, with its resolution (``dpi``) and ``text`` (keyword: value) entries."""
     height, width = rgba.shape[:2]
     opaque = bool((rgba[..., 3] == 255).all())
-    pixels = rgba[..., :3] if opaque else rgba
-    rows = np.zeros((height, 1 + pixels.shape[2] * width), dtype=np.uint8)  # filter byte 0
-    rows[:, 1:] = pixels.reshape(height, -1)
+    channels = 3 if opaque else 4
+    rows = np.zeros((height, 1 + channels * width), dtype=np.uint8)  # filter byte 0
+    rows[:, 1:].reshape(height, width, channels)[...] = rgba[..., :channels]  # one copy
     per_metre = round(dpi / 0.0254)
     header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
     parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
