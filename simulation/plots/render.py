@@ -29,6 +29,7 @@ PNG_COMPRESSION = 1
 LAYOUTS_KEPT = 4096  # string layouts kept (a few hundred per figure)
 
 _layouts: dict[tuple[Any, ...], list[Any]] = {}
+_metrics: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 # the private FreeType calls RendererAgg draws text with; without them, matplotlib draws it
 _GLYPH_API = hasattr(RendererAgg, "_prepare_font") and all(
     hasattr(FT2Font, name) for name in ("_layout", "_set_transform", "_render_glyph")
@@ -96,8 +97,19 @@ def png_bytes(rgba: np.ndarray, dpi: float, text: dict[str, str], level: int) ->
 
 
 class TextKeepingRenderer(RendererAgg):
-    """Agg's renderer, keeping each string's layout and setting a font's size once per
-    string rather than once per glyph (the same pixels)."""
+    """Agg's renderer, keeping each string's layout and size (matplotlib keeps a size only
+    for the renderer that measured it, and a saved figure gets a new renderer) and setting
+    a font's size once per string rather than once per glyph (the same pixels)."""
+
+    def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> Any:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, hash(prop), prop.get_size_in_points(), self.dpi, get_hinting_flag())
+        if key not in _metrics:
+            if len(_metrics) >= LAYOUTS_KEPT:
+                _metrics.clear()
+            _metrics[key] = super().get_text_width_height_descent(s, prop, ismath)
+        return _metrics[key]
 
     def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
                   ismath: Any = False, mtext: Any = None) -> None:  # fmt: skip
