@@ -191,7 +191,7 @@ def test_a_panel_figure_saves_the_pixels_matplotlib_draws(name) -> None:
     fig = _standard_set()[name]
     fig.texts[0].set_rotation(30)  # a turned text too, and a panel's title larger and bold
     title = fig.axes[-1].get_title(loc="left")
-    fig.text(0.3, 0.5, title, fontsize=20)
+    fig.text(0.5, 0.5, title, fontsize=20, ha="center", va="center")  # placed by its size
     fig.text(0.3, 0.4, title, fontsize="small", fontweight="bold")
     fast, again = _pixels(fig), _pixels(fig)
     plain = io.BytesIO()
