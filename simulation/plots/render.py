@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -67,12 +68,13 @@ class FastCanvas(FigureCanvasAgg):
 
 def saving_with(figure: Any, save: Callable[[], None]) -> None:
     """Run ``save`` with ``figure`` on a :class:`FastCanvas`, then give it its canvas back."""
-    canvas = figure.canvas
-    FastCanvas(figure)
+    canvas, base_dpi = figure.canvas, getattr(figure, "_original_dpi", None)
+    FastCanvas(figure)  # (which takes the dpi as it stands for the figure's base dpi)
     try:
         save()
     finally:
         figure.set_canvas(canvas)
+        figure._original_dpi = base_dpi  # a HiDPI screen's canvas scales the dpi from it
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -146,7 +148,8 @@ class TextKeepingRenderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         flags = get_hinting_flag()
         key = (s, hash(prop), prop.get_size_in_points(), self.dpi, flags,
-               None if features is None else tuple(features), language)  # fmt: skip
+               None if features is None else tuple(features), language,
+               threading.get_ident())  # fonts are per thread (get_font)  # fmt: skip
         items = _layouts.get(key)
         if items is None:
             font = self._prepare_font(prop)
