@@ -203,14 +203,6 @@ def test_a_panel_figure_saves_the_pixels_matplotlib_draws(name) -> None:
     assert type(fig.canvas) is not FastCanvas  # its own canvas given back
 
 
-def test_saving_gives_the_figure_back_its_canvas_and_base_dpi() -> None:
-    fig = _standard_set()["stocks"]
-    canvas = fig.canvas
-    fig._original_dpi = 50.0  # as a HiDPI screen's canvas leaves it
-    _pixels(fig)
-    assert fig.canvas is canvas and fig._original_dpi == 50.0
-
-
 def test_png_bytes_round_trip_opaque_as_rgb_and_transparent_as_rgba() -> None:
     rng = np.random.default_rng(5)
     image = rng.integers(0, 256, (7, 5, 4), dtype=np.uint8)

@@ -68,13 +68,12 @@ class FastCanvas(FigureCanvasAgg):
 
 def saving_with(figure: Any, save: Callable[[], None]) -> None:
     """Run ``save`` with ``figure`` on a :class:`FastCanvas`, then give it its canvas back."""
-    canvas, base_dpi = figure.canvas, getattr(figure, "_original_dpi", None)
-    FastCanvas(figure)  # (which takes the dpi as it stands for the figure's base dpi)
+    canvas = figure.canvas
+    FastCanvas(figure)
     try:
         save()
     finally:
         figure.set_canvas(canvas)
-        figure._original_dpi = base_dpi  # a HiDPI screen's canvas scales the dpi from it
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
