@@ -36,9 +36,9 @@ class FastCanvas(FigureCanvasAgg):
     def get_renderer(self) -> RendererAgg:
         w, h = self.get_width_height(physical=True)
         key = w, h, self.figure.dpi
-        if self._lastKey != key:
+        if getattr(self, "_kept_key", None) != key:  # a new renderer when the size changes
             self.renderer = TextKeepingRenderer(w, h, self.figure.dpi)
-            self._lastKey = key  # type: ignore[assignment]
+            self._kept_key = key
         return self.renderer
 
     def print_png(self, filename_or_obj: Any, *, metadata: dict[str, str] | None = None,
