@@ -93,6 +93,7 @@ class Crackdown:
         self._crossings = np.array(households.crossing, dtype=np.int64)  # idem, at home
         self.holding = holding_capacity_by_day(scenario)
         self.departures, self.vehicle = transport_by_day(scenario)
+        self._hours = list(self._departure_hours())  # convoys' departures, every crossing
         self.closed = np.array([closed_days(scenario, c) for c in scenario.crossings])
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
@@ -136,11 +137,13 @@ class Crackdown:
         return np.inf if cap is None else float(cap)
 
     def start(self) -> None:
-        """Start the daily arrests and the convoys to each crossing."""
+        """Start the daily arrests and the convoys to each crossing (on the fast path, the
+        convoys are loop events: :meth:`_convoys_on_loop`)."""
         if self.general or any(sweeps for _, sweeps in self.campaigns):
             self.env.process(self.arrests())
+        fast = self.journeys.loop is not None
         for crossing in self.ready:
-            self.env.process(self.convoys(crossing))
+            self.env.process(self._convoys_on_loop(crossing) if fast else self.convoys(crossing))
 
     def arrests(self) -> Generator[simpy.Event, Any, None]:
         """Each day at ``arrest_hour``: the general crackdown, then each campaign by name."""
@@ -263,36 +266,63 @@ class Crackdown:
 
     def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Vehicles leave for the crossing at :meth:`_departure_hours`, each taking the
-        households whose dwell is over, in order, while they fit; with ``pause_when_closed``
-        none leaves while the crossing is closed."""
-        env, pause = self.env, self.spec.pause_when_closed
-        queue, size = self.ready[crossing], self.hh.size
+        households whose dwell is over, in order, while they fit (:meth:`_board`)."""
+        env = self.env
         for hour in self._departure_hours():
             yield env.timeout(hour - env.now)
-            day = min(int(hour // 24), self.scenario.days - 1)
-            if pause and self.closed[crossing, day]:
-                continue
-            room, aboard = int(self.vehicle[day]), []
-            while queue and queue[0][0] <= env.now and size[queue[0][2]] <= room:
-                hh = heapq.heappop(queue)[2]
-                room -= size[hh]
-                aboard.append(hh)
-            if aboard:
-                self._depart(aboard, crossing)
+            self._board(crossing, hour)
+
+    def _convoys_on_loop(self, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """:meth:`convoys` as loop events: this process only schedules the first departure
+        when SimPy starts it, then ends. Each departure is a loop event whose id is drawn
+        when the reference draws its timeout's; the process's end takes its id now instead
+        of after the last departure, which moves no other event (it does nothing, and every
+        other id keeps its order)."""
+        self._next_convoy(crossing, 0)
+        return
+        yield  # a generator: SimPy starts it as a process
+
+    def _next_convoy(self, crossing: int, k: int) -> None:
+        """Schedule departure ``k`` to ``crossing`` (as :meth:`convoys` times its timeout)."""
+        if k < len(self._hours):
+            now = self.env._now
+            loop = self.journeys.loop
+            assert loop is not None
+            loop.at(now + (self._hours[k] - now), self._convoy, crossing, k)
+
+    def _convoy(self, crossing: int, k: int) -> None:
+        """Departure ``k`` to ``crossing`` leaves now; then the next one is scheduled."""
+        self._board(crossing, self._hours[k])
+        self._next_convoy(crossing, k + 1)
+
+    def _board(self, crossing: int, hour: float) -> None:
+        """The vehicles leaving now (``hour``) take the households whose dwell is over, in
+        order, while they fit; with ``pause_when_closed`` none leaves while the crossing is
+        closed."""
+        day = min(int(hour // 24), self.scenario.days - 1)
+        if self.spec.pause_when_closed and self.closed[crossing, day]:
+            return
+        queue, size, now = self.ready[crossing], self.hh.size, self.env._now
+        room, aboard = int(self.vehicle[day]), []
+        while queue and queue[0][0] <= now and size[queue[0][2]] <= room:
+            hh = heapq.heappop(queue)[2]
+            room -= size[hh]
+            aboard.append(hh)
+        if aboard:
+            self._depart(aboard, crossing)
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
+        """The households ``aboard`` set off together for ``crossing`` now."""
         travel = self.travel[self.journeys.names[crossing]]()
-        now, size, group = self.env.now, self.hh.size, self.hh.group
-        for hh in aboard:
-            self.held_persons -= size[hh]
-            self.flows.move(now, group[hh], DETAINED, TRAVELLING, size[hh])
+        now, size, group = self.env._now, self.hh.size, self.hh.group
+        persons = [size[hh] for hh in aboard]
+        groups = [group[hh] for hh in aboard]
+        self.held_persons -= sum(persons)
+        self.flows.move_many(now, groups, DETAINED, TRAVELLING, persons)
         if len(aboard) < BATCH_MIN:  # one by one: cheaper than numpy for a few
-            for hh in aboard:
-                self.journeys.journey(hh, travel, crossing)
+            self.journeys.journey_together(aboard, travel, crossing)
             return
         n, ids = len(aboard), np.array(aboard)
-        persons, groups = (
-            np.array([size[hh] for hh in aboard]),
-            np.array([group[hh] for hh in aboard]),
+        self.journeys.journeys(
+            ids, np.full(n, travel), np.full(n, crossing), np.array(persons), np.array(groups)
         )
-        self.journeys.journeys(ids, np.full(n, travel), np.full(n, crossing), persons, groups)

@@ -10,7 +10,9 @@ names (at most ``MAX_DIVERSIONS`` times).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Generator
+from itertools import islice
 from typing import Any, cast
 
 import numpy as np
@@ -80,6 +82,8 @@ class Journeys:
         self.loop = loop
         self._ids = env._eid  # SimPy's event counter (loop events take theirs from it too)
         self._loop = cast(EventLoop, loop)  # used on the fast path only
+        self._together: dict[int, list[int]] = {}  # see journey_together
+        self._tokens = itertools.count()
         # a batched arrival's handler where it does not divert: join the first stage
         self._first = [crossings[c].joiner() for c in scenario.crossings]
         self.hh = households
@@ -119,6 +123,35 @@ class Journeys:
             return
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
+
+    def journey_together(self, households: list[int], delay: float, crossing: int) -> None:
+        """:meth:`journey` for a few households setting off together: they reach
+        ``crossing`` in ``delay`` hours, in this order.
+
+        On the fast path their arrival events (ids drawn now, in order, all at one time)
+        are one loop event with the first one's key: no other event can come between them
+        (their ids are consecutive, and the only urgent event one of them can cause, a
+        diversion's start, runs at once: :meth:`_divert_on_loop`)."""
+        target = self.crossings[self.names[crossing]]
+        if self.loop is None or target.deferred:
+            for hh in households:
+                self.journey(hh, delay, crossing)
+            return
+        token = next(self._tokens)
+        self._together[token] = households
+        self.loop.at(self.env._now + delay, self._arrive_together, token, crossing)
+        if len(households) > 1:
+            next(islice(self._ids, len(households) - 2, None))  # the others' ids
+
+    def _arrive_together(self, token: int, crossing: int) -> None:
+        """The households of :meth:`journey_together` reach ``crossing`` now, in order."""
+        households, hh_ = self._together.pop(token), self.hh
+        tracked = [hh for hh in households if hh_.mode[hh] != DIRECT]
+        # _reached for each, at once: arriving moves no persons between states
+        self.flows.move_many(self.env._now, [hh_.group[hh] for hh in tracked], TRAVELLING,
+                             AT_CROSSING, [hh_.size[hh] for hh in tracked])  # fmt: skip
+        for hh in households:
+            self._join(hh, crossing)
 
     def journeys(
         self,
@@ -197,6 +230,10 @@ class Journeys:
     def _arrive_at(self, hh: int, crossing: int) -> None:
         """Household ``hh`` reaches ``crossing`` now (the handler of its arrival event)."""
         self._reached(hh, self.env._now)
+        self._join(hh, crossing)
+
+    def _join(self, hh: int, crossing: int) -> None:
+        """Household ``hh``, at ``crossing`` now, joins it or starts diverting."""
         patience = self.diversion_wait(crossing, hh)
         if patience is None:
             self.crossings[self.names[crossing]].enter(hh)
