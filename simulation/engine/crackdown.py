@@ -93,7 +93,11 @@ class Crackdown:
         self._crossings = np.array(households.crossing, dtype=np.int64)  # idem, at home
         self.holding = holding_capacity_by_day(scenario)
         self.departures, self.vehicle = transport_by_day(scenario)
-        self._hours = list(self._departure_hours())  # convoys' departures, every crossing
+        # convoys' departures (the same to every crossing): hour, vehicle room, day
+        self._hours = list(self._departure_hours())
+        days = [min(int(hour // 24), scenario.days - 1) for hour in self._hours]
+        self._room = [int(self.vehicle[day]) for day in days]
+        self._day = days
         self.closed = np.array([closed_days(scenario, c) for c in scenario.crossings])
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
@@ -203,15 +207,17 @@ class Crackdown:
         taken, pointer = self._pick(sweep.order, pointer, target, budget, blocked)
         if not taken:
             return pointer
-        sizes = [hh_.size[hh] for hh in taken]
-        self.held_persons += sum(sizes)
-        gi = hh_.group[taken[0]]
+        ids = np.array(taken)
+        sizes = self._sizes[ids]
+        self.held_persons += int(sizes.sum())
+        gi = hh_.group[taken[0]]  # a sweep's households are of one group
         self.flows.move_all(np.full(len(taken), now), np.full(len(taken), gi), IN_PAKISTAN,
-                            DETAINED, np.asarray(sizes))  # fmt: skip
+                            DETAINED, sizes)  # fmt: skip
         ready = sweep.dwell.take(len(taken))  # the draws dwell() would give, in order
+        crossing, queues, seq = hh_.crossing, self.ready, self._seq
         for hh, hours in zip(taken, ready, strict=True):
-            heapq.heappush(self.ready[hh_.crossing[hh]], (now + hours, next(self._seq), hh))
-        hh_.leave_home(taken, ARRESTED)
+            heapq.heappush(queues[crossing[hh]], (now + hours, next(seq), hh))
+        hh_.leave_home_group(ids, gi, ARRESTED)
         hh_.deport(taken)
         return pointer
 
@@ -268,9 +274,9 @@ class Crackdown:
         """Vehicles leave for the crossing at :meth:`_departure_hours`, each taking the
         households whose dwell is over, in order, while they fit (:meth:`_board`)."""
         env = self.env
-        for hour in self._departure_hours():
+        for k, hour in enumerate(self._hours):
             yield env.timeout(hour - env.now)
-            self._board(crossing, hour)
+            self._board(crossing, k)
 
     def _convoys_on_loop(self, crossing: int) -> Generator[simpy.Event, Any, None]:
         """:meth:`convoys` as loop events: this process only schedules the first departure
@@ -292,18 +298,19 @@ class Crackdown:
 
     def _convoy(self, crossing: int, k: int) -> None:
         """Departure ``k`` to ``crossing`` leaves now; then the next one is scheduled."""
-        self._board(crossing, self._hours[k])
+        self._board(crossing, k)
         self._next_convoy(crossing, k + 1)
 
-    def _board(self, crossing: int, hour: float) -> None:
-        """The vehicles leaving now (``hour``) take the households whose dwell is over, in
-        order, while they fit; with ``pause_when_closed`` none leaves while the crossing is
-        closed."""
-        day = min(int(hour // 24), self.scenario.days - 1)
-        if self.spec.pause_when_closed and self.closed[crossing, day]:
-            return
+    def _board(self, crossing: int, k: int) -> None:
+        """The vehicles of departure ``k`` (leaving now) take the households whose dwell is
+        over, in order, while they fit; with ``pause_when_closed`` none leaves while the
+        crossing is closed."""
         queue, size, now = self.ready[crossing], self.hh.size, self.env._now
-        room, aboard = int(self.vehicle[day]), []
+        if not queue or queue[0][0] > now:  # no one is ready: nothing to check
+            return
+        if self.spec.pause_when_closed and self.closed[crossing, self._day[k]]:
+            return
+        room, aboard = self._room[k], []
         while queue and queue[0][0] <= now and size[queue[0][2]] <= room:
             hh = heapq.heappop(queue)[2]
             room -= size[hh]

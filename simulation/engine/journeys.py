@@ -182,7 +182,9 @@ class Journeys:
             self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
         events = ~deferred
         code = code[events]
-        handlers = [self._first[c] if c >= 0 else self._divert_later for c in code.tolist()]
+        table = [*self._first, self._divert_later]  # by crossing, then the diverting
+        slot = np.where(code >= 0, code, len(self._first)).tolist()
+        handlers = list(map(table.__getitem__, slot))
         # joiners take (hh, reserved=0); _divert_later takes (hh, code)
         self.loop.batch(at[events], handlers, households[events], np.minimum(code, 0))
 
