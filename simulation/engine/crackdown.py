@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ class Sweep:
     order of its targeted households and where the next day's arrests start in it."""
 
     group: str
-    order: list[int]
+    order: np.ndarray  # household ids
     rng: np.random.Generator
     dwell: Stream
     active: np.ndarray  # bool per day
@@ -99,6 +99,7 @@ class Crackdown:
         self._room = [int(self.vehicle[day]) for day in days]
         self._day = days
         self.closed = np.array([closed_days(scenario, c) for c in scenario.crossings])
+        self._closed: list[list[bool]] = self.closed.tolist()
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
             c: [] for c in range(len(scenario.crossings))
@@ -112,7 +113,7 @@ class Crackdown:
         dwell = Stream(self.spec.holding.dwell_hours, streams.rng("crackdown", group, "holding"))
         order = self.population[group].start + rng.permutation(len(ids))
         s = self.scenario
-        return Sweep(group, order.tolist(), rng, dwell, crackdown_days(s, group),
+        return Sweep(group, order, rng, dwell, crackdown_days(s, group),
                      arrest_rate_by_day(s, group), ids)  # fmt: skip
 
     def _campaign(
@@ -130,7 +131,7 @@ class Crackdown:
             name = ("crackdown", "campaign", campaign.name, g)
             rng = streams.rng(*name, "arrests")
             dwell = Stream(self.spec.holding.dwell_hours, streams.rng(*name, "holding"))
-            order = ids[rng.permutation(len(ids))].tolist()
+            order = ids[rng.permutation(len(ids))]
             rate = np.full(s.days, campaign.arrest_rate_per_day)
             sweeps.append(Sweep(g, order, rng, dwell, campaign_days(s, campaign, g), rate, ids))
         return sweeps
@@ -223,7 +224,7 @@ class Crackdown:
 
     def _pick(
         self,
-        order: list[int],
+        order: Sequence[int] | np.ndarray,
         pointer: int,
         target: int,
         budget: int,
@@ -308,7 +309,7 @@ class Crackdown:
         queue, size, now = self.ready[crossing], self.hh.size, self.env._now
         if not queue or queue[0][0] > now:  # no one is ready: nothing to check
             return
-        if self.spec.pause_when_closed and self.closed[crossing, self._day[k]]:
+        if self.spec.pause_when_closed and self._closed[crossing][self._day[k]]:
             return
         room, aboard = self._room[k], []
         while queue and queue[0][0] <= now and size[queue[0][2]] <= room:

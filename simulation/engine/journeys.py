@@ -150,8 +150,13 @@ class Journeys:
         # _reached for each, at once: arriving moves no persons between states
         self.flows.move_many(self.env._now, [hh_.group[hh] for hh in tracked], TRAVELLING,
                              AT_CROSSING, [hh_.size[hh] for hh in tracked])  # fmt: skip
-        for hh in households:
-            self._join(hh, crossing)
+        if self._closed_to(crossing, self.env._now):
+            for hh in households:
+                self._join(hh, crossing)
+        else:  # no one diverts: _join's test, once for all
+            join = self._first[crossing]
+            for hh in households:
+                join(hh, False)
 
     def journeys(
         self,
@@ -309,6 +314,17 @@ class Journeys:
                 return
         self.crossings[self.names[crossing]].enter(hh)
         next(self._ids)  # the process's end: SimPy schedules it as an event
+
+    def _closed_to(self, crossing: int, hours: float) -> bool:
+        """Would a household reaching ``crossing`` at ``hours`` wait there longer than its
+        patience (so that it may divert, :meth:`diversion_wait`)?"""
+        patience = self._patience[crossing]
+        if patience is None:
+            return False
+        return any(
+            start <= hours < end and end - hours > patience
+            for start, end in self.closures[self.names[crossing]]
+        )
 
     def diversion_wait(self, crossing: int, hh: int, at: float | None = None) -> float | None:
         """Hours household ``hh`` arriving now (or ``at``) waits before diverting, or None if
