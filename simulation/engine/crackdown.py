@@ -328,7 +328,7 @@ class Crackdown:
         self.held_persons -= sum(persons)
         self.flows.move_many(now, groups, DETAINED, TRAVELLING, persons)
         if len(aboard) < BATCH_MIN:  # one by one: cheaper than numpy for a few
-            self.journeys.journey_together(aboard, travel, crossing)
+            self.journeys.journey_together(aboard, travel, crossing, persons, groups)
             return
         n, ids = len(aboard), np.array(aboard)
         self.journeys.journeys(

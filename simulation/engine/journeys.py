@@ -82,7 +82,7 @@ class Journeys:
         self.loop = loop
         self._ids = env._eid  # SimPy's event counter (loop events take theirs from it too)
         self._loop = cast(EventLoop, loop)  # used on the fast path only
-        self._together: dict[int, list[int]] = {}  # see journey_together
+        self._together: dict[int, tuple[list[int], ...]] = {}  # see journey_together
         self._tokens = itertools.count()
         # a batched arrival's handler where it does not divert: join the first stage
         self._first = [crossings[c].joiner() for c in scenario.crossings]
@@ -124,9 +124,13 @@ class Journeys:
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
 
-    def journey_together(self, households: list[int], delay: float, crossing: int) -> None:
-        """:meth:`journey` for a few households setting off together: they reach
-        ``crossing`` in ``delay`` hours, in this order.
+    def journey_together(
+        self, households: list[int], delay: float, crossing: int, persons: list[int],
+        groups: list[int],
+    ) -> None:  # fmt: skip
+        """:meth:`journey` for a few households (of ``persons`` each, of ``groups``, none of
+        them direct demand) setting off together: they reach ``crossing`` in ``delay`` hours,
+        in this order.
 
         On the fast path their arrival events (ids drawn now, in order, all at one time)
         are one loop event with the first one's key: no other event can come between them
@@ -138,18 +142,16 @@ class Journeys:
                 self.journey(hh, delay, crossing)
             return
         token = next(self._tokens)
-        self._together[token] = households
+        self._together[token] = (households, persons, groups)
         self.loop.at(self.env._now + delay, self._arrive_together, token, crossing)
         if len(households) > 1:
             next(islice(self._ids, len(households) - 2, None))  # the others' ids
 
     def _arrive_together(self, token: int, crossing: int) -> None:
         """The households of :meth:`journey_together` reach ``crossing`` now, in order."""
-        households, hh_ = self._together.pop(token), self.hh
-        tracked = [hh for hh in households if hh_.mode[hh] != DIRECT]
+        households, persons, groups = self._together.pop(token)
         # _reached for each, at once: arriving moves no persons between states
-        self.flows.move_many(self.env._now, [hh_.group[hh] for hh in tracked], TRAVELLING,
-                             AT_CROSSING, [hh_.size[hh] for hh in tracked])  # fmt: skip
+        self.flows.move_many(self.env._now, groups, TRAVELLING, AT_CROSSING, persons)
         if self._closed_to(crossing, self.env._now):
             for hh in households:
                 self._join(hh, crossing)

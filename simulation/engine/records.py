@@ -113,11 +113,11 @@ class FlowLog:
         """:meth:`move` for a few transitions from ``src`` to ``dst`` at one ``time`` (lists:
         cheaper than :meth:`move_all`'s numpy for a few)."""
         n = len(groups)
-        self.time.extend([time] * n)
-        self.group.extend(groups)
-        self.src.extend([src] * n)
-        self.dst.extend([dst] * n)
-        self.persons.extend(persons)
+        self.time.fromlist([time] * n)
+        self.group.fromlist(groups)
+        self.src.frombytes(bytes((src,)) * n)  # int8 codes: a byte each
+        self.dst.frombytes(bytes((dst,)) * n)
+        self.persons.fromlist(persons)
 
     def move_all(
         self, time: np.ndarray, group: np.ndarray, src: int, dst: int, persons: np.ndarray
