@@ -32,7 +32,7 @@ from simulation.engine.records import (
     FlowLog,
 )
 from simulation.engine.run import run_model
-from simulation.engine.sampling import Stream, service_hours
+from simulation.engine.sampling import ServiceClock, Stream, service_hours
 from simulation.engine.stages import loop as loop_module
 from simulation.engine.stages.loop import EventLoop, compiled_engine, new_loop
 from simulation.engine.streams import Streams
@@ -382,3 +382,16 @@ def test_deportees_ready_as_a_convoy_leaves_are_on_it() -> None:
     left = flows["time"][(flows["src"] == DETAINED) & (flows["dst"] == TRAVELLING)]
     assert (arrested.min() + 30.0) % 24 == 15.0
     assert left.min() == arrested.min() + 30.0
+
+
+@pytest.mark.parametrize("parts", ["household", "person", "both"])
+def test_service_clock_in_bulk_draws_what_one_by_one_draws(parts: str) -> None:
+    per_household = Exponential(dist="exponential", mean=4.0) if parts != "person" else None
+    per_person = Exponential(dist="exponential", mean=1.0) if parts != "household" else None
+    persons = np.random.default_rng(5).integers(1, 21, 3000).tolist()  # refills on the way
+    one, bulk = (ServiceClock(per_household, per_person, np.random.default_rng(9)) for _ in "ab")
+    one.hours(3)  # both part-way through their buffers
+    bulk.hours(3)
+    expected = [one.hours(n) for n in persons]
+    np.testing.assert_array_equal(bulk.hours_many(persons), expected)
+    assert one.hours(4) == bulk.hours(4)  # and left where one by one leaves them
