@@ -135,9 +135,8 @@ class ServiceClock:
     def _from_buffers(self, sizes: np.ndarray) -> np.ndarray:
         """:meth:`hours` for households (of at least one person) the buffers serve: each
         per-person total summed left to right as ``sum`` does, a person at a time."""
-        minutes: np.ndarray | float = 0.0
-        if self._per_hh is not None:
-            minutes = np.array(self._per_hh.take(len(sizes)))
+        per_hh, n = self._per_hh, len(sizes)
+        minutes = np.zeros(n) if per_hh is None else np.array(per_hh.take(n))  # 0.0 + x is x
         if self._per_person is None:
             return minutes / 60.0
         draws = np.array(self._per_person.take(int(sizes.sum())))
