@@ -20,14 +20,25 @@ import pytest
 import simpy
 
 from simulation import parse_scenario
+from simulation.engine.households import Households
+from simulation.engine.journeys import MAX_DIVERSIONS
 from simulation.engine.presets import ServicePresets
-from simulation.engine.sampling import Stream, service_hours
+from simulation.engine.records import (
+    DETAINED,
+    IN_PAKISTAN,
+    RENEGED,
+    TRAVELLING,
+    VOLUNTARY,
+    FlowLog,
+)
+from simulation.engine.run import run_model
+from simulation.engine.sampling import ServiceClock, Stream, service_hours
 from simulation.engine.stages import loop as loop_module
 from simulation.engine.stages.loop import EventLoop, compiled_engine, new_loop
 from simulation.engine.streams import Streams
 from simulation.outputs import frames
 from simulation.scenario.schema import Exponential
-from tests.builders import demand_scenario
+from tests.builders import demand_scenario, pop_with_divert
 from tests.conftest import ROOT, engine
 from tests.test_engines import assert_same_path
 from tests.test_population import POP
@@ -323,3 +334,64 @@ def test_service_times_drawn_later_sit_at_their_household_ids() -> None:
     expected = service_hours(spec.per_household, spec.per_person, sizes, np.random.default_rng(7))
     assert np.isnan(hours[:4]).all() and np.isnan(hours[7])  # none drawn for ids 0-3 and 7
     np.testing.assert_array_equal(hours[4:7], expected)
+
+
+def test_households_bouncing_between_closed_crossings_same_path() -> None:
+    # both crossings shut over the same fortnight, each diverting to the other: households
+    # give up and travel on MAX_DIVERSIONS times, then wait in line where they are
+    text = pop_with_divert(2, "{dist: fixed, value: 30}").replace(
+        "  other:\n",
+        "  other:\n    closures: [{start: 2025-03-05, end: 2025-03-20}]\n"
+        "    divert: {to: gate, patience_hours: 12, travel_hours: {dist: fixed, value: 5}}\n",
+    )
+    scenario = parse_scenario(text, "bounce.yaml")
+    assert_same_path(scenario, seed=3)
+    logs = [run_model(scenario, 3).stage_logs[crossing, "desk"] for crossing in ("gate", "other")]
+    gave_up = np.concatenate([log["hh"][log["kind"] == RENEGED] for log in logs])
+    assert np.bincount(gave_up).max() == MAX_DIVERSIONS  # some went the whole way round
+
+
+@pytest.mark.parametrize("order", [("deported",), ("vulnerable", "deported"),
+                                   ("deported", "vulnerable"), ("vulnerable",)])  # fmt: skip
+def test_deporting_gives_the_ranks_computed_afresh(order: tuple[str, ...]) -> None:
+    rng = np.random.default_rng(2)
+    households = Households(["g"])
+    vulnerable = rng.random(500) < 0.4
+    households.add(np.ones(500, dtype=np.int64), 0, VOLUNTARY, np.zeros(500), vulnerable, True)
+    kept = households.ranks(order)  # kept current by the registry
+    households.deport(rng.choice(500, 200, replace=False).tolist())
+    households.deport([3, 7])
+    assert list(kept) == households._ranks_of(order, 0, 500)  # from the columns, afresh
+
+
+def test_move_many_appends_what_move_would() -> None:
+    one_by_one, at_once = FlowLog(), FlowLog()
+    groups, persons = [0, 2, 1, 2], [6, 1, 12, 3]
+    for group, size in zip(groups, persons, strict=True):
+        one_by_one.move(7.25, group, DETAINED, TRAVELLING, size)
+    at_once.move_many(7.25, groups, DETAINED, TRAVELLING, persons)
+    for name, column in one_by_one.flows().items():
+        np.testing.assert_array_equal(at_once.flows()[name], column, err_msg=name)
+
+
+def test_deportees_ready_as_a_convoy_leaves_are_on_it() -> None:
+    # POP: arrests at 9 h, a fixed 30 h in holding, convoys at 3, 9, 15 and 21 h: the first
+    # deportees are ready at 15 h the next day, exactly when a convoy leaves, and take it
+    flows = run_model(parse_scenario(POP, "pop.yaml"), 1).flows
+    arrested = flows["time"][(flows["src"] == IN_PAKISTAN) & (flows["dst"] == DETAINED)]
+    left = flows["time"][(flows["src"] == DETAINED) & (flows["dst"] == TRAVELLING)]
+    assert (arrested.min() + 30.0) % 24 == 15.0
+    assert left.min() == arrested.min() + 30.0
+
+
+@pytest.mark.parametrize("parts", ["household", "person", "both"])
+def test_service_clock_in_bulk_draws_what_one_by_one_draws(parts: str) -> None:
+    per_household = Exponential(dist="exponential", mean=4.0) if parts != "person" else None
+    per_person = Exponential(dist="exponential", mean=1.0) if parts != "household" else None
+    persons = np.random.default_rng(5).integers(1, 21, 3000).tolist()  # refills on the way
+    one, bulk = (ServiceClock(per_household, per_person, np.random.default_rng(9)) for _ in "ab")
+    one.hours(3)  # both part-way through their buffers
+    bulk.hours(3)
+    expected = [one.hours(n) for n in persons]
+    np.testing.assert_array_equal(bulk.hours_many(persons), expected)
+    assert one.hours(4) == bulk.hours(4)  # and left where one by one leaves them

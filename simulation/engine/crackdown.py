@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ class Sweep:
     order of its targeted households and where the next day's arrests start in it."""
 
     group: str
-    order: list[int]
+    order: np.ndarray  # household ids
     rng: np.random.Generator
     dwell: Stream
     active: np.ndarray  # bool per day
@@ -93,7 +93,13 @@ class Crackdown:
         self._crossings = np.array(households.crossing, dtype=np.int64)  # idem, at home
         self.holding = holding_capacity_by_day(scenario)
         self.departures, self.vehicle = transport_by_day(scenario)
+        # convoys' departures (the same to every crossing): hour, vehicle room, day
+        self._hours = list(self._departure_hours())
+        days = [min(int(hour // 24), scenario.days - 1) for hour in self._hours]
+        self._room = [int(self.vehicle[day]) for day in days]
+        self._day = days
         self.closed = np.array([closed_days(scenario, c) for c in scenario.crossings])
+        self._closed: list[list[bool]] = self.closed.tolist()
         self.held_persons = 0
         self.ready: dict[int, list[tuple[float, int, int]]] = {
             c: [] for c in range(len(scenario.crossings))
@@ -107,7 +113,7 @@ class Crackdown:
         dwell = Stream(self.spec.holding.dwell_hours, streams.rng("crackdown", group, "holding"))
         order = self.population[group].start + rng.permutation(len(ids))
         s = self.scenario
-        return Sweep(group, order.tolist(), rng, dwell, crackdown_days(s, group),
+        return Sweep(group, order, rng, dwell, crackdown_days(s, group),
                      arrest_rate_by_day(s, group), ids)  # fmt: skip
 
     def _campaign(
@@ -125,7 +131,7 @@ class Crackdown:
             name = ("crackdown", "campaign", campaign.name, g)
             rng = streams.rng(*name, "arrests")
             dwell = Stream(self.spec.holding.dwell_hours, streams.rng(*name, "holding"))
-            order = ids[rng.permutation(len(ids))].tolist()
+            order = ids[rng.permutation(len(ids))]
             rate = np.full(s.days, campaign.arrest_rate_per_day)
             sweeps.append(Sweep(g, order, rng, dwell, campaign_days(s, campaign, g), rate, ids))
         return sweeps
@@ -136,11 +142,13 @@ class Crackdown:
         return np.inf if cap is None else float(cap)
 
     def start(self) -> None:
-        """Start the daily arrests and the convoys to each crossing."""
+        """Start the daily arrests and the convoys to each crossing (on the fast path, the
+        convoys are loop events: :meth:`_convoys_on_loop`)."""
         if self.general or any(sweeps for _, sweeps in self.campaigns):
             self.env.process(self.arrests())
+        fast = self.journeys.loop is not None
         for crossing in self.ready:
-            self.env.process(self.convoys(crossing))
+            self.env.process(self._convoys_on_loop(crossing) if fast else self.convoys(crossing))
 
     def arrests(self) -> Generator[simpy.Event, Any, None]:
         """Each day at ``arrest_hour``: the general crackdown, then each campaign by name."""
@@ -200,21 +208,23 @@ class Crackdown:
         taken, pointer = self._pick(sweep.order, pointer, target, budget, blocked)
         if not taken:
             return pointer
-        sizes = [hh_.size[hh] for hh in taken]
-        self.held_persons += sum(sizes)
-        gi = hh_.group[taken[0]]
+        ids = np.array(taken)
+        sizes = self._sizes[ids]
+        self.held_persons += int(sizes.sum())
+        gi = hh_.group[taken[0]]  # a sweep's households are of one group
         self.flows.move_all(np.full(len(taken), now), np.full(len(taken), gi), IN_PAKISTAN,
-                            DETAINED, np.asarray(sizes))  # fmt: skip
+                            DETAINED, sizes)  # fmt: skip
         ready = sweep.dwell.take(len(taken))  # the draws dwell() would give, in order
+        crossing, queues, seq = hh_.crossing, self.ready, self._seq
         for hh, hours in zip(taken, ready, strict=True):
-            heapq.heappush(self.ready[hh_.crossing[hh]], (now + hours, next(self._seq), hh))
-        hh_.leave_home(taken, ARRESTED)
+            heapq.heappush(queues[crossing[hh]], (now + hours, next(seq), hh))
+        hh_.leave_home_group(ids, gi, ARRESTED)
         hh_.deport(taken)
         return pointer
 
     def _pick(
         self,
-        order: list[int],
+        order: Sequence[int] | np.ndarray,
         pointer: int,
         target: int,
         budget: int,
@@ -263,36 +273,64 @@ class Crackdown:
 
     def convoys(self, crossing: int) -> Generator[simpy.Event, Any, None]:
         """Vehicles leave for the crossing at :meth:`_departure_hours`, each taking the
-        households whose dwell is over, in order, while they fit; with ``pause_when_closed``
-        none leaves while the crossing is closed."""
-        env, pause = self.env, self.spec.pause_when_closed
-        queue, size = self.ready[crossing], self.hh.size
-        for hour in self._departure_hours():
+        households whose dwell is over, in order, while they fit (:meth:`_board`)."""
+        env = self.env
+        for k, hour in enumerate(self._hours):
             yield env.timeout(hour - env.now)
-            day = min(int(hour // 24), self.scenario.days - 1)
-            if pause and self.closed[crossing, day]:
-                continue
-            room, aboard = int(self.vehicle[day]), []
-            while queue and queue[0][0] <= env.now and size[queue[0][2]] <= room:
-                hh = heapq.heappop(queue)[2]
-                room -= size[hh]
-                aboard.append(hh)
-            if aboard:
-                self._depart(aboard, crossing)
+            self._board(crossing, k)
+
+    def _convoys_on_loop(self, crossing: int) -> Generator[simpy.Event, Any, None]:
+        """:meth:`convoys` as loop events: this process only schedules the first departure
+        when SimPy starts it, then ends. Each departure is a loop event whose id is drawn
+        when the reference draws its timeout's; the process's end takes its id now instead
+        of after the last departure, which moves no other event (it does nothing, and every
+        other id keeps its order)."""
+        self._next_convoy(crossing, 0)
+        return
+        yield  # a generator: SimPy starts it as a process
+
+    def _next_convoy(self, crossing: int, k: int) -> None:
+        """Schedule departure ``k`` to ``crossing`` (as :meth:`convoys` times its timeout)."""
+        if k < len(self._hours):
+            now = self.env._now
+            loop = self.journeys.loop
+            assert loop is not None
+            loop.at(now + (self._hours[k] - now), self._convoy, crossing, k)
+
+    def _convoy(self, crossing: int, k: int) -> None:
+        """Departure ``k`` to ``crossing`` leaves now; then the next one is scheduled."""
+        self._board(crossing, k)
+        self._next_convoy(crossing, k + 1)
+
+    def _board(self, crossing: int, k: int) -> None:
+        """The vehicles of departure ``k`` (leaving now) take the households whose dwell is
+        over, in order, while they fit; with ``pause_when_closed`` none leaves while the
+        crossing is closed."""
+        queue, size, now = self.ready[crossing], self.hh.size, self.env._now
+        if not queue or queue[0][0] > now:  # no one is ready: nothing to check
+            return
+        if self.spec.pause_when_closed and self._closed[crossing][self._day[k]]:
+            return
+        room, aboard = self._room[k], []
+        while queue and queue[0][0] <= now and size[queue[0][2]] <= room:
+            hh = heapq.heappop(queue)[2]
+            room -= size[hh]
+            aboard.append(hh)
+        if aboard:
+            self._depart(aboard, crossing)
 
     def _depart(self, aboard: list[int], crossing: int) -> None:
+        """The households ``aboard`` set off together for ``crossing`` now."""
         travel = self.travel[self.journeys.names[crossing]]()
-        now, size, group = self.env.now, self.hh.size, self.hh.group
-        for hh in aboard:
-            self.held_persons -= size[hh]
-            self.flows.move(now, group[hh], DETAINED, TRAVELLING, size[hh])
+        now, size, group = self.env._now, self.hh.size, self.hh.group
+        persons = [size[hh] for hh in aboard]
+        groups = [group[hh] for hh in aboard]
+        self.held_persons -= sum(persons)
+        self.flows.move_many(now, groups, DETAINED, TRAVELLING, persons)
         if len(aboard) < BATCH_MIN:  # one by one: cheaper than numpy for a few
-            for hh in aboard:
-                self.journeys.journey(hh, travel, crossing)
+            self.journeys.journey_together(aboard, travel, crossing, persons, groups)
             return
         n, ids = len(aboard), np.array(aboard)
-        persons, groups = (
-            np.array([size[hh] for hh in aboard]),
-            np.array([group[hh] for hh in aboard]),
+        self.journeys.journeys(
+            ids, np.full(n, travel), np.full(n, crossing), np.array(persons), np.array(groups)
         )
-        self.journeys.journeys(ids, np.full(n, travel), np.full(n, crossing), persons, groups)

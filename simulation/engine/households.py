@@ -89,28 +89,27 @@ class Households:
         """Which of ``households`` (ids) are still at home."""
         return np.frombuffer(self.status, dtype=np.uint8)[households] == HOME
 
-    def leave_home_group(self, households: np.ndarray, group: int) -> None:
-        """:meth:`leave_home` (gone) for households of one group, vectorised."""
-        np.frombuffer(self.status, dtype=np.uint8)[households] = GONE
+    def leave_home_group(self, households: np.ndarray, group: int, status: int = GONE) -> None:
+        """:meth:`leave_home` for households of one group, vectorised."""
+        np.frombuffer(self.status, dtype=np.uint8)[households] = status
         self.at_home[self.group_names[group]] -= len(households)
 
     def deport(self, households: list[int]) -> None:
         """These households now travel as deportees (their queue ranks follow)."""
         self._deportations += 1
-        for hh in households:
-            self.mode[hh] = DEPORTED
+        ids = np.asarray(households, dtype=np.int64)
+        np.frombuffer(self.mode, dtype=np.int64)[ids] = DEPORTED  # views: released at once
+        vulnerable = np.frombuffer(self.vulnerable, dtype=np.int8)[ids] != 0
         for order, ranks in self._ranks.items():
-            for hh in households:
-                ranks[hh] = self._rank(order, hh)
+            np.frombuffer(ranks, dtype=np.uint8)[ids] = self._deported_ranks(order, vulnerable)
 
-    def _rank(self, order: tuple[str, ...], hh: int) -> int:
-        """:meth:`_ranks_of` for one household (cheaper than numpy for a few)."""
-        for i, name in enumerate(order):
-            if name == "deported" and self.mode[hh] == DEPORTED:
-                return i
-            if name == "vulnerable" and self.vulnerable[hh]:
-                return i
-        return len(order)
+    @staticmethod
+    def _deported_ranks(order: tuple[str, ...], vulnerable: np.ndarray) -> np.ndarray:
+        """:meth:`_ranks_of` for deported households (``vulnerable`` or not): the first
+        class of ``order`` they belong to, deported being one."""
+        deported = order.index("deported") if "deported" in order else len(order)
+        fragile = order.index("vulnerable") if "vulnerable" in order else len(order)
+        return np.where(vulnerable & (fragile < deported), fragile, deported)
 
     def ranks(self, order: tuple[str, ...]) -> bytearray:
         """The queue rank of every household under a priority order (lower is served first):

@@ -10,8 +10,10 @@ names (at most ``MAX_DIVERSIONS`` times).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Generator
-from typing import Any
+from itertools import islice
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -78,6 +80,10 @@ class Journeys:
     ) -> None:
         self.env = env
         self.loop = loop
+        self._ids = env._eid  # SimPy's event counter (loop events take theirs from it too)
+        self._loop = cast(EventLoop, loop)  # used on the fast path only
+        self._together: dict[int, tuple[list[int], ...]] = {}  # see journey_together
+        self._tokens = itertools.count()
         # a batched arrival's handler where it does not divert: join the first stage
         self._first = [crossings[c].joiner() for c in scenario.crossings]
         self.hh = households
@@ -118,6 +124,42 @@ class Journeys:
         arrival = self.env.timeout(delay, (hh, crossing))
         arrival.callbacks.append(self._arrive)
 
+    def journey_together(
+        self, households: list[int], delay: float, crossing: int, persons: list[int],
+        groups: list[int],
+    ) -> None:  # fmt: skip
+        """:meth:`journey` for a few households (of ``persons`` each, of ``groups``, none of
+        them direct demand) setting off together: they reach ``crossing`` in ``delay`` hours,
+        in this order.
+
+        On the fast path their arrival events (ids drawn now, in order, all at one time)
+        are one loop event with the first one's key: no other event can come between them
+        (their ids are consecutive, and the only urgent event one of them can cause, a
+        diversion's start, runs at once: :meth:`_divert_on_loop`)."""
+        target = self.crossings[self.names[crossing]]
+        if self.loop is None or target.deferred:
+            for hh in households:
+                self.journey(hh, delay, crossing)
+            return
+        token = next(self._tokens)
+        self._together[token] = (households, persons, groups)
+        self.loop.at(self.env._now + delay, self._arrive_together, token, crossing)
+        if len(households) > 1:
+            next(islice(self._ids, len(households) - 2, None))  # the others' ids
+
+    def _arrive_together(self, token: int, crossing: int) -> None:
+        """The households of :meth:`journey_together` reach ``crossing`` now, in order."""
+        households, persons, groups = self._together.pop(token)
+        # _reached for each, at once: arriving moves no persons between states
+        self.flows.move_many(self.env._now, groups, TRAVELLING, AT_CROSSING, persons)
+        if self._closed_to(crossing, self.env._now):
+            for hh in households:
+                self._join(hh, crossing)
+        else:  # no one diverts: _join's test, once for all
+            join = self._first[crossing]
+            for hh in households:
+                join(hh, False)
+
     def journeys(
         self,
         households: np.ndarray,
@@ -147,7 +189,9 @@ class Journeys:
             self.crossings[self.names[c]].enter_all_at(households[mine].tolist(), at[mine])
         events = ~deferred
         code = code[events]
-        handlers = [self._first[c] if c >= 0 else self._divert_later for c in code.tolist()]
+        table = [*self._first, self._divert_later]  # by crossing, then the diverting
+        slot = np.where(code >= 0, code, len(self._first)).tolist()
+        handlers = list(map(table.__getitem__, slot))
         # joiners take (hh, reserved=0); _divert_later takes (hh, code)
         self.loop.batch(at[events], handlers, households[events], np.minimum(code, 0))
 
@@ -174,8 +218,12 @@ class Journeys:
         return code, fifo & ~diverts
 
     def _divert_later(self, hh: int, code: int) -> None:
-        """A batched household reaches a closed crossing (``code`` = -1 - crossing)."""
-        self.env.process(self._divert(hh, -1 - code))
+        """A batched household reaches a closed crossing (``code`` = -1 - crossing): a loop
+        event's handler, so the diversion runs on the loop (:meth:`_divert_on_loop`)."""
+        crossing = -1 - code
+        patience = self.diversion_wait(crossing, hh)
+        assert patience is not None and self.loop is not None  # the batch checked it
+        self._divert_on_loop(hh, crossing, patience)
 
     def arrive_now(self, hh: int, crossing: int) -> None:
         """Household ``hh`` (direct demand) turns up at ``crossing`` now."""
@@ -189,8 +237,19 @@ class Journeys:
         self._arrive_at(hh, crossing)
 
     def _arrive_at(self, hh: int, crossing: int) -> None:
+        """Household ``hh`` reaches ``crossing`` now (the handler of its arrival event)."""
         self._reached(hh, self.env._now)
-        self.arrive_now(hh, crossing)
+        self._join(hh, crossing)
+
+    def _join(self, hh: int, crossing: int) -> None:
+        """Household ``hh``, at ``crossing`` now, joins it or starts diverting."""
+        patience = self.diversion_wait(crossing, hh)
+        if patience is None:
+            self.crossings[self.names[crossing]].enter(hh)
+        elif self.loop is None:
+            self.env.process(self._divert(hh, crossing))
+        else:
+            self._divert_on_loop(hh, crossing, patience)
 
     def _reached(self, hh: int, hours: float) -> None:
         """Record household ``hh`` reaching a crossing at ``hours`` (direct demand untracked)."""
@@ -215,6 +274,59 @@ class Journeys:
             self._reached(hh, env.now)
             name = self.names[crossing]
         self.crossings[name].enter(hh)
+
+    def _divert_on_loop(self, hh: int, crossing: int, patience: float) -> None:
+        """:meth:`_divert` as loop events, started by the handler of the event that brought
+        ``hh`` to the closed ``crossing``, as that handler's last action.
+
+        SimPy would start the process with an urgent event at this instant, and nothing comes
+        between it and this handler: an urgent event here would have been processed before
+        this (normal) one, and the handler starts no other process. So running the process's
+        first step now, after taking the id of that event, is the same; each ``timeout``
+        becomes a loop event whose id is drawn when SimPy would draw the timeout's, and the
+        process's end takes an id as SimPy's would (:meth:`_divert_reach`)."""
+        next(self._ids)  # the process's start
+        self._divert_wait(hh, crossing, 0, patience)
+
+    def _divert_wait(self, hh: int, crossing: int, diverted: int, patience: float) -> None:
+        """``hh`` gives up on ``crossing`` after ``patience`` hours (its ``diverted``-th)."""
+        now = self.env._now
+        self.crossings[self.names[crossing]].gave_up(hh, now, now + patience)
+        code = crossing + len(self.names) * diverted
+        self._loop.at(now + patience, self._divert_leave, hh, code)
+
+    def _divert_leave(self, hh: int, code: int) -> None:
+        """``hh`` leaves the crossing it gave up on, for the one its rule names."""
+        crossing, diverted = code % len(self.names), code // len(self.names)
+        name, now = self.names[crossing], self.env._now
+        onward = self.names.index(self.divert_to[name])
+        if self.hh.mode[hh] != DIRECT:
+            self.flows.move(now, self.hh.group[hh], AT_CROSSING, TRAVELLING, self.hh.size[hh])
+        code = onward + len(self.names) * diverted
+        self._loop.at(now + self._divert_travel[name](), self._divert_reach, hh, code)
+
+    def _divert_reach(self, hh: int, code: int) -> None:
+        """``hh`` reaches the crossing it diverted to: it diverts again or joins it."""
+        crossing, diverted = code % len(self.names), code // len(self.names) + 1
+        self._reached(hh, self.env._now)
+        if diverted < MAX_DIVERSIONS:
+            patience = self.diversion_wait(crossing, hh)
+            if patience is not None:
+                self._divert_wait(hh, crossing, diverted, patience)
+                return
+        self.crossings[self.names[crossing]].enter(hh)
+        next(self._ids)  # the process's end: SimPy schedules it as an event
+
+    def _closed_to(self, crossing: int, hours: float) -> bool:
+        """Would a household reaching ``crossing`` at ``hours`` wait there longer than its
+        patience (so that it may divert, :meth:`diversion_wait`)?"""
+        patience = self._patience[crossing]
+        if patience is None:
+            return False
+        return any(
+            start <= hours < end and end - hours > patience
+            for start, end in self.closures[self.names[crossing]]
+        )
 
     def diversion_wait(self, crossing: int, hh: int, at: float | None = None) -> float | None:
         """Hours household ``hh`` arriving now (or ``at``) waits before diverting, or None if

@@ -107,6 +107,46 @@ class ServiceClock:
         minutes = 0.0 if per_hh is None else per_hh()
         return (minutes + per_person.total(persons)) / 60.0
 
+    def hours_many(self, persons: list[int]) -> np.ndarray:
+        """:meth:`hours` for households of ``persons`` persons, one after the other: the
+        same draws in the same order, with numpy wherever the buffers last (a household
+        whose draws would refill a buffer is drawn by :meth:`hours`)."""
+        out, sizes, k = np.empty(len(persons)), np.asarray(persons, dtype=np.int64), 0
+        while k < len(persons):
+            m = self._lasting(sizes[k:])
+            if m == 0:
+                out[k] = self.hours(persons[k])
+                k += 1
+            else:
+                out[k : k + m] = self._from_buffers(sizes[k : k + m])
+                k += m
+        return out
+
+    def _lasting(self, sizes: np.ndarray) -> int:
+        """How many of the households of ``sizes`` the buffers serve as they are."""
+        m = len(sizes)
+        if self._per_hh is not None:
+            m = min(m, len(self._per_hh._buffer) - self._per_hh._i)
+        if self._per_person is not None:
+            left = len(self._per_person._buffer) - self._per_person._i
+            m = min(m, int(np.searchsorted(np.cumsum(sizes[:m]), left, side="right")))
+        return m
+
+    def _from_buffers(self, sizes: np.ndarray) -> np.ndarray:
+        """:meth:`hours` for households (of at least one person) the buffers serve: each
+        per-person total summed left to right as ``sum`` does, a person at a time."""
+        per_hh, n = self._per_hh, len(sizes)
+        minutes = np.zeros(n) if per_hh is None else np.array(per_hh.take(n))  # 0.0 + x is x
+        if self._per_person is None:
+            return minutes / 60.0
+        draws = np.array(self._per_person.take(int(sizes.sum())))
+        starts = np.cumsum(sizes) - sizes
+        total = draws[starts]
+        for j in range(1, int(sizes.max())):
+            longer = sizes > j
+            total[longer] += draws[starts[longer] + j]
+        return (minutes + total) / 60.0
+
 
 def service_hours(
     per_household: Distribution | None,

@@ -112,8 +112,10 @@ class FifoStage:
         """Each household's service hours: drawn up front, else drawn now from the stage's
         stream in arrival order (the order services start)."""
         hours = self._preset.gather(households)
-        for i in np.flatnonzero(np.isnan(hours)).tolist():
-            hours[i] = self._clock.hours(self._sizes[int(households[i])])
+        missing = np.flatnonzero(np.isnan(hours))
+        if len(missing):
+            persons = [self._sizes[h] for h in households[missing].tolist()]
+            hours[missing] = self._clock.hours_many(persons)
         return hours
 
     def _record(
