@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import sys
 
 import matplotlib
 
@@ -222,3 +223,39 @@ def test_transparent_saving_keeps_its_alpha_and_other_pil_options_go_to_pillow()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=30, pil_kwargs={"optimize": True})
     assert Image.open(buffer).mode == "RGBA"  # matplotlib's own writer
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_garbage_is_collected_while_figures_are_made_and_saved(enabled, tmp_path) -> None:
+    """Collections during plotting rescan the whole process in vain; the collector is left as
+    it was found (on, or off if the caller had turned it off)."""
+    import gc
+
+    started: list[str] = []
+    inside = [False]
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start" and inside[0]:
+            started.append(sys._getframe(1).f_code.co_filename)  # where it was set off
+
+    thresholds = gc.get_threshold()
+    (gc.enable if enabled else gc.disable)()
+    gc.set_threshold(10, 1, 1)  # left on, the collector would run every ten allocations
+    gc.callbacks.append(count)
+    try:
+        frames = daily_stage(), returns(), stocks(), EVENTS, who_waits()
+        inside[0] = True
+        figures = standard_figures(*frames)
+        inside[0] = False
+        assert len(figures) == 4
+        for name, fig in figures.items():
+            inside[0] = True
+            fig.savefig(tmp_path / f"{name}.png", dpi=30)
+            inside[0] = False
+        # the collections put off start as the pause ends (in contextlib), none inside
+        assert all(where.endswith("contextlib.py") for where in started), set(started)
+        assert gc.isenabled() == enabled
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*thresholds)
+        gc.enable()
