@@ -94,16 +94,17 @@ def png_bytes(rgba: np.ndarray, dpi: float, text: dict[str, str], level: int) ->
     """A PNG of an (height, width, 4) uint8 image: RGB if it is opaque everywhere, each row
     unfiltered, with its resolution (``dpi``) and ``text`` (keyword: value) entries."""
     height, width = rgba.shape[:2]
-    opaque = bool((rgba[..., 3] == 255).all())
+    opaque = int(rgba[..., 3].min()) == 255
     channels = 3 if opaque else 4
-    rows = np.zeros((height, 1 + channels * width), dtype=np.uint8)  # filter byte 0
-    rows[:, 1:].reshape(height, width, channels)[...] = rgba[..., :channels]  # one copy
+    rows = np.empty((height, 1 + channels * width), dtype=np.uint8)
+    rows[:, 0] = 0  # each row's filter byte: none
+    rows[:, 1:].reshape(height, width, channels)[...] = rgba[..., :channels]  # the one copy
     per_metre = round(dpi / 0.0254)
     header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
     parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
              _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))]  # fmt: skip
     parts += [_chunk(b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in text.items() if v]
-    parts += [_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)), _chunk(b"IEND", b"")]
+    parts += [_chunk(b"IDAT", zlib.compress(rows, level)), _chunk(b"IEND", b"")]
     return b"".join(parts)
 
 
