@@ -225,10 +225,13 @@ def test_transparent_saving_keeps_its_alpha_and_other_pil_options_go_to_pillow()
     assert Image.open(buffer).mode == "RGBA"  # matplotlib's own writer
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_no_garbage_is_collected_while_figures_are_made_and_saved(enabled, tmp_path) -> None:
+@pytest.mark.parametrize(("enabled", "frozen"), [(True, False), (False, False), (True, True)])
+def test_no_garbage_is_collected_while_figures_are_made_and_saved(
+    enabled, frozen, tmp_path
+) -> None:
     """Collections during plotting rescan the whole process in vain; the collector is left as
-    it was found (on, or off if the caller had turned it off)."""
+    it was found (on, or off if the caller had turned it off; with what was frozen before,
+    and only that, still frozen)."""
     import gc
 
     started: list[str] = []
@@ -242,6 +245,8 @@ def test_no_garbage_is_collected_while_figures_are_made_and_saved(enabled, tmp_p
     (gc.enable if enabled else gc.disable)()
     gc.set_threshold(10, 1, 1)  # left on, the collector would run every ten allocations
     gc.callbacks.append(count)
+    if frozen:
+        gc.freeze()
     try:
         frames = daily_stage(), returns(), stocks(), EVENTS, who_waits()
         inside[0] = True
@@ -255,7 +260,9 @@ def test_no_garbage_is_collected_while_figures_are_made_and_saved(enabled, tmp_p
         # the collections put off start as the pause ends (in contextlib), none inside
         assert all(where.endswith("contextlib.py") for where in started), set(started)
         assert gc.isenabled() == enabled
+        assert (gc.get_freeze_count() > 0) == frozen  # objects frozen by the caller stay
     finally:
+        gc.unfreeze()
         gc.callbacks.remove(count)
         gc.set_threshold(*thresholds)
         gc.enable()
