@@ -111,7 +111,7 @@ def png_bytes(rgba: np.ndarray, dpi: float, text: dict[str, str], level: int) ->
     parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
              _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))]  # fmt: skip
     parts += [_chunk(b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in text.items() if v]
-    parts += [_chunk(b"IDAT", zlib.compress(memoryview(rows), level)), _chunk(b"IEND", b"")]
+    parts += [_chunk(b"IDAT", zlib.compress(rows.data, level)), _chunk(b"IEND", b"")]
     return b"".join(parts)
 
 
