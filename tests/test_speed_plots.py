@@ -266,3 +266,14 @@ def test_no_garbage_is_collected_while_figures_are_made_and_saved(
         gc.callbacks.remove(count)
         gc.set_threshold(*thresholds)
         gc.enable()
+
+
+def test_the_experiment_figures_are_imported_only_when_asked_for() -> None:
+    """``repatsim run`` imports simulation.plots without the experiment figures; asking the
+    package for them still gives them, and for anything else an AttributeError."""
+    import subprocess
+
+    code = ("import sys, simulation.plots as p; a = 'simulation.plots.experiments' in sys.modules;"
+            " f = p.plot_sizing; print(a, f.__module__, hasattr(p, 'nothing'))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "simulation.plots.experiments", "False"]
