@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import sys
 
 import matplotlib
 
@@ -222,3 +223,61 @@ def test_transparent_saving_keeps_its_alpha_and_other_pil_options_go_to_pillow()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=30, pil_kwargs={"optimize": True})
     assert Image.open(buffer).mode == "RGBA"  # matplotlib's own writer
+
+
+@pytest.mark.parametrize(("enabled", "frozen"), [(True, False), (False, False), (True, True)])
+def test_no_garbage_is_collected_while_figures_are_made_and_saved(
+    enabled, frozen, tmp_path
+) -> None:
+    """Collections during plotting rescan the whole process in vain; the collector is left as
+    it was found (on, or off if the caller had turned it off; with what was frozen before,
+    and only that, still frozen)."""
+    import gc
+
+    started: list[str] = []
+    inside = [False]
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start" and inside[0]:
+            code = sys._getframe(1).f_code  # where it was set off
+            started.append(f"{code.co_filename}:{code.co_name}")
+
+    thresholds = gc.get_threshold()
+    (gc.enable if enabled else gc.disable)()
+    gc.set_threshold(10, 1, 1)  # left on, the collector would run every ten allocations
+    gc.callbacks.append(count)
+    if frozen:
+        gc.freeze()
+    try:
+        frames = daily_stage(), returns(), stocks(), EVENTS, who_waits()
+        inside[0] = True
+        figures = standard_figures(*frames)
+        inside[0] = False
+        assert len(figures) == 4
+        for name, fig in figures.items():
+            inside[0] = True
+            fig.savefig(tmp_path / f"{name}.png", dpi=30)
+            inside[0] = False
+        # the collections put off start as the pause ends (in contextlib or the pause's own
+        # generator), or back in this test; none inside matplotlib or the figures' code
+        here = f"{__file__}:{sys._getframe().f_code.co_name}"
+        ends = ("contextlib.py:__exit__", "render.py:paused_gc", here)
+        assert all(where.endswith(ends) for where in started), set(started)
+        assert gc.isenabled() == enabled
+        assert (gc.get_freeze_count() > 0) == frozen  # objects frozen by the caller stay
+    finally:
+        gc.unfreeze()
+        gc.callbacks.remove(count)
+        gc.set_threshold(*thresholds)
+        gc.enable()
+
+
+def test_the_experiment_figures_are_imported_only_when_asked_for() -> None:
+    """``repatsim run`` imports simulation.plots without the experiment figures; asking the
+    package for them still gives them, and for anything else an AttributeError."""
+    import subprocess
+
+    code = ("import sys, simulation.plots as p; a = 'simulation.plots.experiments' in sys.modules;"
+            " f = p.plot_sizing; print(a, f.__module__, hasattr(p, 'nothing'))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "simulation.plots.experiments", "False"]

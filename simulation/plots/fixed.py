@@ -23,7 +23,7 @@ from matplotlib.text import Text
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import AutoLocator, FixedLocator, MaxNLocator
 
-from simulation.plots.render import PNG_COMPRESSION, saving_with
+from simulation.plots.render import PNG_COMPRESSION, paused_gc, saving_with
 
 EDGE_IN = 0.1  # blank margin at each edge (the padding bbox_inches="tight" leaves)
 GAP_IN = 0.15  # between one panel's labels and its neighbour
@@ -39,6 +39,11 @@ class PanelFigure(Figure):
     panel_grid: tuple[GridSpec, list[float]] | None = None
 
     def savefig(self, fname: Any, *, transparent: bool | None = None, **kwargs: Any) -> None:
+        """Save as laid out (no garbage collection meanwhile: see :func:`paused_gc`)."""
+        with paused_gc():
+            self._save(fname, transparent, **kwargs)
+
+    def _save(self, fname: Any, transparent: bool | None, **kwargs: Any) -> None:
         if kwargs.get("bbox_inches") == "tight":
             kwargs["bbox_inches"] = None
         if not _is_png(fname, kwargs.get("format")):
