@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import itertools
 import sys
+from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -226,49 +228,44 @@ def test_transparent_saving_keeps_its_alpha_and_other_pil_options_go_to_pillow()
 
 
 @pytest.mark.parametrize(("enabled", "frozen"), [(True, False), (False, False), (True, True)])
-def test_no_garbage_is_collected_while_figures_are_made_and_saved(
-    enabled, frozen, tmp_path
+def test_the_collector_is_paused_while_figures_are_made_and_saved(
+    enabled: bool, frozen: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Collections during plotting rescan the whole process in vain; the collector is left as
-    it was found (on, or off if the caller had turned it off; with what was frozen before,
-    and only that, still frozen)."""
+    """Collections during plotting rescan the whole process in vain: the collector is off
+    (and what was there before frozen) while each figure is made and drawn, and left as it
+    was found afterwards (on, or off if the caller had turned it off; with what the caller
+    froze, and only that, still frozen)."""
     import gc
 
-    started: list[str] = []
-    inside = [False]
+    from matplotlib.figure import Figure
 
-    def count(phase: str, info: dict) -> None:
-        if phase == "start" and inside[0]:
-            code = sys._getframe(1).f_code  # where it was set off
-            started.append(f"{code.co_filename}:{code.co_name}")
+    import simulation.plots.standard as standard
 
-    thresholds = gc.get_threshold()
+    seen: list[tuple[str, bool, bool]] = []  # (where, collector on, anything frozen)
+
+    def watched(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append((name, gc.isenabled(), gc.get_freeze_count() > 0))
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("plot_queues", "plot_returns", "plot_stocks", "plot_who_waits"):
+        monkeypatch.setattr(standard, name, watched(name, getattr(standard, name)))
+    monkeypatch.setattr(Figure, "draw", watched("draw", Figure.draw))
     (gc.enable if enabled else gc.disable)()
-    gc.set_threshold(10, 1, 1)  # left on, the collector would run every ten allocations
-    gc.callbacks.append(count)
     if frozen:
         gc.freeze()
     try:
-        frames = daily_stage(), returns(), stocks(), EVENTS, who_waits()
-        inside[0] = True
-        figures = standard_figures(*frames)
-        inside[0] = False
-        assert len(figures) == 4
+        figures = standard_figures(daily_stage(), returns(), stocks(), EVENTS, who_waits())
         for name, fig in figures.items():
-            inside[0] = True
             fig.savefig(tmp_path / f"{name}.png", dpi=30)
-            inside[0] = False
-        # the collections put off start as the pause ends (in contextlib or the pause's own
-        # generator), or back in this test; none inside matplotlib or the figures' code
-        here = f"{__file__}:{sys._getframe().f_code.co_name}"
-        ends = ("contextlib.py:__exit__", "render.py:paused_gc", here)
-        assert all(where.endswith(ends) for where in started), set(started)
+        assert [w for w, _, _ in seen].count("draw") == 4 and len(seen) == 8
+        assert all(not on and held for _, on, held in seen), seen
         assert gc.isenabled() == enabled
         assert (gc.get_freeze_count() > 0) == frozen  # objects frozen by the caller stay
     finally:
         gc.unfreeze()
-        gc.callbacks.remove(count)
-        gc.set_threshold(*thresholds)
         gc.enable()
 
 
