@@ -17,6 +17,7 @@ from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_rank
 from simulation.outputs.queues import (
     HOURLY,
     daily_stage,
+    day_of,
     down_up_levels,
     hourly_queue,
     step_function,
@@ -173,3 +174,17 @@ def test_first_arrivals_take_each_households_first_visit_in_log_order() -> None:
     np.testing.assert_array_equal(got, [7.0, 2.0, np.nan, 5.0, np.nan])
     once = _first_arrivals(hh[:4][[0, 1, 3]], arrive[[0, 1, 3]], 5)  # nobody twice
     np.testing.assert_array_equal(once, [7.0, 2.0, np.nan, 5.0, np.nan])
+
+
+def test_day_of_is_floor_division_by_24() -> None:
+    """Exactly ``(hours // 24).astype(int64)``, on whole days, the floats on either side of
+    them (where a rounded quotient lands on the next day), whole hours and negatives."""
+    rng = np.random.default_rng(9)
+    days = 24.0 * rng.integers(-3, 400, 2000)
+    hours = np.concatenate([
+        days, np.nextafter(days, -np.inf), np.nextafter(days, np.inf),
+        np.round(rng.uniform(-50, 9000, 2000)), rng.uniform(0, 9000, 2000),
+        24.0 * 2.0 ** np.arange(40) - 1e-9,
+    ])  # fmt: skip
+    np.testing.assert_array_equal(day_of(hours), (hours // 24).astype(np.int64))
+    assert day_of(hours).dtype == np.int64

@@ -29,6 +29,7 @@ from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and 
     _ties_down_first,
     daily_mean_max,
     daily_stage,
+    day_of,
     hourly_queue,
     level_at,
     stage_waits,
@@ -50,7 +51,7 @@ def returns(raw: RawRun) -> pd.DataFrame:
         np.argsort(np.argsort(np.array(n), kind="stable"))[c]
         for n, c in zip(names, codes, strict=True)
     ]
-    key = (ex["time"] // 24).astype(np.int64)
+    key = day_of(ex["time"])
     for rank, n in zip(ranks, names, strict=True):
         key = key * len(n) + rank
     order = np.argsort(key, kind="stable")
@@ -59,7 +60,7 @@ def returns(raw: RawRun) -> pd.DataFrame:
     households = np.diff(np.r_[first, len(key)])
     persons = np.add.reduceat(raw.sizes[hh][order], first)
     rows = order[first]
-    day = (ex["time"][rows] // 24).astype(np.int64)
+    day = day_of(ex["time"][rows])
     crossing, group, mode = (c[rows] for c in codes)
     return _returns_frame(raw, day, crossing, group, mode, households, persons)
 
@@ -113,7 +114,7 @@ def stocks(raw: RawRun) -> pd.DataFrame:
         return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
-    cell = f["group"][keep].astype(np.int64) * days + (f["time"][keep] // 24).astype(np.int64)
+    cell = f["group"][keep].astype(np.int64) * days + day_of(f["time"][keep])
     p, cells = f["persons"][keep], len(names) * days * n
     left = np.bincount(cell * n + f["src"][keep], p, minlength=cells)
     came = np.bincount(cell * n + f["dst"][keep], p, minlength=cells)

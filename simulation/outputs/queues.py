@@ -23,6 +23,17 @@ HOURLY = "hourly_queue"  # the key of the hourly levels in RawRun.shared
 WAITS = "stage_waits"  # the key of each stage's sorted waits in RawRun.shared
 
 
+def day_of(hours: np.ndarray) -> np.ndarray:
+    """The day (int64) of each time in ``hours``: ``(hours // 24).astype(np.int64)`` exactly,
+    twice as fast. The correctly rounded quotient is never below the true one's floor and
+    at most rounds up onto the next whole day, which the check ``day * 24 > hours`` undoes."""
+    quotient = hours / 24.0
+    np.floor(quotient, out=quotient)
+    day = quotient.astype(np.int64)
+    day -= day * 24.0 > hours
+    return day
+
+
 def step_function(
     times: np.ndarray, deltas: np.ndarray, horizon: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -185,9 +196,9 @@ def _stage_daily(
     """One stage's daily columns from its visits, its queue's step function and its waits."""
     served = log["kind"] == SERVED
     cols: dict[str, np.ndarray] = {}
-    arrive_day = (log["arrive"] // 24).astype(np.int64)
+    arrive_day = day_of(log["arrive"])
     done = served & (log["leave"] < horizon)
-    leave_day = (log["leave"][done] // 24).astype(np.int64)
+    leave_day = day_of(log["leave"][done])
     means, peaks = daily_means_maxes(times, [levels["households"], levels["persons"]], days)
     for unit, mean, peak in zip(("households", "persons"), means, peaks, strict=True):
         cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
@@ -200,9 +211,7 @@ def _stage_daily(
     busy = down_up_levels(log["leave"][served], log["start"][served], [(ones, ones)], horizon)
     cols["in_service_mean_households"] = daily_means_maxes(*busy, days, peaks=False)[0][0]
     reneged = log["kind"] == RENEGED
-    cols["diverted_households"] = np.bincount(
-        (log["start"][reneged] // 24).astype(np.int64), minlength=days
-    )[:days]
+    cols["diverted_households"] = np.bincount(day_of(log["start"][reneged]), minlength=days)[:days]
     return cols | _wait_stats(log, waits, days)
 
 
@@ -211,7 +220,7 @@ def _wait_stats(log: dict[str, np.ndarray], waits: StageWaits, days: int) -> dic
     (NaN on a day when nobody did): a pandas groupby by day's values; the quantiles from the
     stage's one sort of its non-zero waits (:class:`KeyedValues`) instead of one per day."""
     wait = waits.waits.values
-    day = (log["start"][waits.ok] // 24).astype(np.int64)
+    day = day_of(log["start"][waits.ok])
     cols = {name: np.full(days, np.nan) for name in WAIT_COLUMNS}
     if len(wait) == 0:
         return cols
