@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, who_waits
 from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
+    daily_busy_mean,
+    daily_means_maxes,
     daily_stage,
     day_of,
     down_up_levels,
@@ -188,3 +191,31 @@ def test_day_of_is_floor_division_by_24() -> None:
     ])  # fmt: skip
     np.testing.assert_array_equal(day_of(hours), (hours // 24).astype(np.int64))
     assert day_of(hours).dtype == np.int64
+
+
+def test_daily_busy_mean_is_each_days_exact_hours_in_progress() -> None:
+    """Intervals within a day, over many days, zero-length, on day bounds, running past the
+    end or starting after it: each day's mean is the exactly rounded sum (math.fsum) of the
+    hours each interval spends in the day, over 24, to a few ulps; and the step function's
+    time-weighted mean (:func:`daily_means_maxes`, whose running area loses ~1e-12 of small
+    days to cancellation) to 1e-9 absolute."""
+    rng = np.random.default_rng(12)
+    days = 30
+    start = np.concatenate([rng.uniform(0, 24 * days, 3000), 24.0 * rng.integers(0, days, 200)])
+    length = np.where(rng.random(len(start)) < 0.8, rng.exponential(3, len(start)), 0.0)
+    length[::17] = rng.uniform(24, 24 * 6, len(length[::17]))
+    start[::31] = 24.0 * days + rng.uniform(0, 5, len(start[::31]))  # after the end: ignored
+    leave = start + length
+    leave[::23] = np.round(leave[::23] / 24) * 24  # ending on a day bound
+    leave = np.maximum(leave, start)
+    got = daily_busy_mean(start, leave, days)
+    clipped = np.minimum(leave, 24.0 * days)
+    want = [
+        math.fsum(np.clip(clipped, 24 * d, 24 * d + 24) - np.clip(start, 24 * d, 24 * d + 24)) / 24
+        for d in range(days)
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    ones = np.ones(len(start))
+    times, (level,) = down_up_levels(leave, start, [(ones, ones)], 24.0 * days)
+    (mean,), _ = daily_means_maxes(times, [level], days, peaks=False)
+    np.testing.assert_allclose(got, mean, rtol=0, atol=1e-9)

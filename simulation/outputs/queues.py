@@ -143,6 +143,27 @@ def daily_means_maxes(
     return means, maxes
 
 
+def daily_busy_mean(start: np.ndarray, leave: np.ndarray, days: int) -> np.ndarray:
+    """Mean number of intervals ``[start, leave)`` (hours) in progress over each 24-hour day:
+    each interval's hours within each day it touches, summed per day (np.bincount), with no
+    sort. As :func:`daily_means_maxes` of the step function rising at ``start`` and falling
+    at ``leave`` (changes from ``24 * days`` on dropped), to rounding (about 1e-14 relative):
+    the sums are the same hours in another order."""
+    end_hours = 24.0 * days
+    on = start < end_hours
+    start, leave = start[on], np.minimum(leave[on], end_hours)
+    first, last = day_of(start), day_of(leave)
+    one_day = first == last
+    bins = days + 1  # a leave at the end falls on day ``days``: dropped at the end
+    hours = np.bincount(first[one_day], (leave - start)[one_day], minlength=bins)
+    first, last = first[~one_day], last[~one_day]
+    hours += np.bincount(first, 24.0 * (first + 1) - start[~one_day], minlength=bins)
+    hours += np.bincount(last, leave[~one_day] - 24.0 * last, minlength=bins)
+    whole = np.cumsum(np.bincount(first + 1, minlength=bins + 1)[:bins])
+    whole -= np.cumsum(np.bincount(last, minlength=bins))  # days strictly inside
+    return (hours + 24.0 * whole)[:days] / 24.0
+
+
 def level_at(times: np.ndarray, levels: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Level of a step function just after each instant in ``at``."""
     lv = np.concatenate([[0.0], levels])
@@ -207,9 +228,9 @@ def _stage_daily(
     cols["arrivals_persons"] = np.bincount(arrive_day, size, minlength=days)[:days]
     cols["completions_households"] = np.bincount(leave_day, minlength=days)[:days].astype(float)
     cols["completions_persons"] = np.bincount(leave_day, size[done], minlength=days)[:days]
-    ones = np.ones(int(served.sum()))
-    busy = down_up_levels(log["leave"][served], log["start"][served], [(ones, ones)], horizon)
-    cols["in_service_mean_households"] = daily_means_maxes(*busy, days, peaks=False)[0][0]
+    cols["in_service_mean_households"] = daily_busy_mean(
+        log["start"][served], log["leave"][served], days
+    )
     reneged = log["kind"] == RENEGED
     cols["diverted_households"] = np.bincount(day_of(log["start"][reneged]), minlength=days)[:days]
     return cols | _wait_stats(log, waits, days)
