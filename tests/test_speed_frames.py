@@ -14,7 +14,7 @@ from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
 from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, who_waits
-from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_ranks
+from simulation.outputs.groups import KeyedValues, Waits, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
     daily_busy_mean,
@@ -219,3 +219,16 @@ def test_daily_busy_mean_is_each_days_exact_hours_in_progress() -> None:
     times, (level,) = down_up_levels(leave, start, [(ones, ones)], 24.0 * days)
     (mean,), _ = daily_means_maxes(times, [level], days, peaks=False)
     np.testing.assert_allclose(got, mean, rtol=0, atol=1e-9)
+
+
+def test_waits_quantile_is_np_quantile_of_all_values() -> None:
+    """Mostly zeros, some negatives and ties, only zeros, one value, none."""
+    rng = np.random.default_rng(13)
+    values = np.round(rng.exponential(3.0, 3000), 1)
+    values[rng.random(len(values)) < 0.6] = 0.0
+    values[rng.random(len(values)) < 0.05] *= -1
+    cases = [values, values[:7], np.zeros(5), np.array([2.5]), -values[values != 0]]
+    for case in cases:
+        for q in (0.0, 0.05, 0.5, 0.95, 1.0):
+            assert Waits(case).quantile(q) == np.quantile(case, q), (len(case), q)
+    assert Waits(np.zeros(0)).quantile(0.95) == 0.0

@@ -146,8 +146,7 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
         size = raw.sizes[log["hh"]]
         served = stage_waits(raw, (crossing, stage)).waits  # starting within the calendar
         wait, some = served.values, len(served.values) > 0
-        whole = KeyedValues(np.zeros(len(wait), np.int64), served, 1)  # one group: the stage
-        p95 = float(whole.quantile(0.95)[1][0]) if some else 0.0
+        p95 = served.quantile(0.95)
         end_wait = np.minimum(log["start"], horizon)
         overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
         mean_wait = float(wait.mean()) if some else 0.0
