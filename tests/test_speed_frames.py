@@ -232,3 +232,10 @@ def test_waits_quantile_is_np_quantile_of_all_values() -> None:
         for q in (0.0, 0.05, 0.5, 0.95, 1.0):
             assert Waits(case).quantile(q) == np.quantile(case, q), (len(case), q)
     assert Waits(np.zeros(0)).quantile(0.95) == 0.0
+
+
+def test_daily_busy_mean_keeps_an_interval_without_end_busy_to_the_end() -> None:
+    """A NaN or infinite ``leave`` never falls: busy to the end, as the step function."""
+    start, leave = np.array([30.0, 40.0, 50.0]), np.array([np.nan, np.inf, 60.0])
+    hours = [0.0, (48 - 30) + (48 - 40), 24 + 24 + (60 - 50)]  # days 0, 1, 2
+    np.testing.assert_allclose(daily_busy_mean(start, leave, 3), np.array(hours) / 24)

@@ -147,11 +147,12 @@ def daily_busy_mean(start: np.ndarray, leave: np.ndarray, days: int) -> np.ndarr
     """Mean number of intervals ``[start, leave)`` (hours) in progress over each 24-hour day:
     each interval's hours within each day it touches, summed per day (np.bincount), with no
     sort. As :func:`daily_means_maxes` of the step function rising at ``start`` and falling
-    at ``leave`` (changes from ``24 * days`` on dropped), to rounding (about 1e-14 relative):
-    the sums are the same hours in another order."""
+    at ``leave`` (changes from ``24 * days`` on dropped, as are a NaN ``leave``'s), to
+    rounding: the same hours summed day by day, where that function's running area over the
+    whole calendar loses up to ~1e-11 h of a day's to cancellation."""
     end_hours = 24.0 * days
     on = start < end_hours
-    start, leave = start[on], np.minimum(leave[on], end_hours)
+    start, leave = start[on], np.fmin(leave[on], end_hours)
     first, last = day_of(start), day_of(leave)
     one_day = first == last
     bins = days + 1  # a leave at the end falls on day ``days``: dropped at the end
