@@ -143,29 +143,24 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
     horizon = raw.scenario.horizon_hours
     for (crossing, stage), log in raw.stage_logs.items():
-        size = raw.sizes[log["hh"]]
         served = stage_waits(raw, (crossing, stage)).waits  # starting within the calendar
         wait, some = served.values, len(served.values) > 0
-        p95 = served.quantile(0.95)
         end_wait = np.minimum(log["start"], horizon)
-        overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
-        mean_wait = float(wait.mean()) if some else 0.0
         rows += [
-            _row("mean_wait_hours", mean_wait, crossing, stage),
-            _row("p95_wait_hours", p95, crossing, stage),
-            _row("persons_queued_overnight", float(size[overnight].sum()), crossing, stage),
-            _row(
-                "persons_unserved_at_end",
-                float(size[log["kind"] == UNSERVED].sum()),
-                crossing,
-                stage,
-            ),
-        ]
+            _row("mean_wait_hours", float(wait.mean()) if some else 0.0, crossing, stage),
+            _row("p95_wait_hours", served.quantile(0.95), crossing, stage),
+            _row("persons_queued_overnight", _persons(raw, log, _overnight(log, end_wait)),
+                 crossing, stage),
+            _row("persons_unserved_at_end", _persons(raw, log, log["kind"] == UNSERVED),
+                 crossing, stage),
+        ]  # fmt: skip
         if stage == next(s for c, s in raw.stage_logs if c == crossing):
-            stranded = np.zeros(len(size), dtype=bool)
+            stranded = np.zeros(len(end_wait), dtype=bool)
             for lo, hi in raw.closures[crossing]:
                 stranded |= (log["arrive"] < hi) & (end_wait > lo)
-            rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+            rows.append(
+                _row("persons_stranded_by_closures", _persons(raw, log, stranded), crossing)
+            )
     raw.shared.pop(WAITS, None)  # the last to use them
     for crossing in raw.scenario.crossings:
         waits = end_to_end_waits(raw, crossing)
@@ -176,6 +171,20 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
             _row("p95_end_to_end_wait_hours", p95, crossing),
         ]
     return pd.DataFrame(rows)
+
+
+def _overnight(log: dict[str, np.ndarray], end_wait: np.ndarray) -> np.ndarray:
+    """The visits whose wait (to ``end_wait``) ran past a midnight. Only visits that waited
+    (start != arrive) are looked at: one served on arrival ends its wait on its arrival's day
+    (or at the end, on a later day than no arrival)."""
+    waited = np.flatnonzero(log["start"] != log["arrive"])
+    days_apart = np.floor(end_wait[waited] / 24) > np.floor(log["arrive"][waited] / 24)
+    return waited[days_apart]
+
+
+def _persons(raw: RawRun, log: dict[str, np.ndarray], visits: np.ndarray) -> float:
+    """The persons of the households of the ``visits`` (a mask or indices) of ``log``."""
+    return float(raw.sizes[log["hh"][visits]].sum())
 
 
 def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
