@@ -13,7 +13,7 @@ from simulation import load_scenario
 from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
-from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, who_waits
+from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, visit_outcomes, who_waits
 from simulation.outputs.groups import KeyedValues, Waits, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
@@ -239,3 +239,22 @@ def test_daily_busy_mean_keeps_an_interval_without_end_busy_to_the_end() -> None
     start, leave = np.array([30.0, 40.0, 50.0]), np.array([np.nan, np.inf, 60.0])
     hours = [0.0, (48 - 30) + (48 - 40), 24 + 24 + (60 - 50)]  # days 0, 1, 2
     np.testing.assert_allclose(daily_busy_mean(start, leave, 3), np.array(hours) / 24)
+
+
+def test_visit_outcomes_count_overnight_waits_over_every_visit() -> None:
+    """Persons queued overnight and unserved at the end: the plain per-visit computation over
+    every visit of each stage (waits to the end for those never served)."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 5)
+    got = visit_outcomes(raw).set_index(["outcome", "crossing", "stage"])["value"]
+    horizon, checked = scenario.horizon_hours, 0
+    for (crossing, stage), log in raw.stage_logs.items():
+        size = raw.sizes[log["hh"]]
+        end_wait = np.minimum(log["start"], horizon)
+        overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
+        unserved = log["kind"] == UNSERVED
+        assert got["persons_queued_overnight", crossing, stage] == size[overnight].sum()
+        assert got["persons_unserved_at_end", crossing, stage] == size[unserved].sum()
+        checked += int(size[overnight].sum() > 0)
+    assert checked > 0
