@@ -231,20 +231,24 @@ def _first_arrivals(hh: np.ndarray, arrive: np.ndarray, size: int) -> np.ndarray
 def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
     """Each household's total service hours over the stages ``logs`` (NaN if served at none):
     what ``groupby(household).sum()`` gives, the same compensated (Kahan) sums in the same
-    order, one stage at a time for all households at once."""
+    order, one stage at a time for all households at once. At the first stage every sum
+    is 0 with no compensation, so it takes the service time as it is (what the step gives)."""
     total, compensation = np.zeros(size), np.zeros(size)
     seen = np.zeros(size, dtype=bool)
-    for log in logs:
+    for i, log in enumerate(logs):
         ok = log["kind"] == SERVED
         hh = log["hh"][ok]
         if _repeats(hh, size):  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
+        seen[hh] = True
+        if i == 0:
+            total[hh] = log["end"][ok] - log["start"][ok]
+            continue
         before = total[hh]
         y = (log["end"][ok] - log["start"][ok]) - compensation[hh]
         t = before + y
         compensation[hh] = (t - before) - y
         total[hh] = t
-        seen[hh] = True
     return np.where(seen, total, np.nan)
 
 
