@@ -189,8 +189,12 @@ def test_day_of_is_floor_division_by_24() -> None:
         np.round(rng.uniform(-50, 9000, 2000)), rng.uniform(0, 9000, 2000),
         24.0 * 2.0 ** np.arange(40) - 1e-9,
     ])  # fmt: skip
-    np.testing.assert_array_equal(day_of(hours), (hours // 24).astype(np.int64))
-    assert day_of(hours).dtype == np.int64
+    # in order from 0 on, over fewer days than times: cut at midnights (some days empty)
+    in_order = np.sort(hours[(hours >= 0) & (hours < 9000)])
+    gaps = np.sort(np.r_[np.repeat(24.0 * np.array([3, 9, 40]), 20), 24.0 * 9 - 1e-9])
+    for times in (hours, in_order, in_order[in_order > 500], gaps, hours[:1], hours[:0]):
+        np.testing.assert_array_equal(day_of(times), (times // 24).astype(np.int64))
+        assert day_of(times).dtype == np.int64
 
 
 def test_daily_busy_mean_is_each_days_exact_hours_in_progress() -> None:
