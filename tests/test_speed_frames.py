@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
+from simulation.engine.records import DETAINED, IN_PAKISTAN, MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
-from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, visit_outcomes, who_waits
+from simulation.outputs.frames import (
+    WHO_WAITS_KEYS,
+    _first_arrivals,
+    stocks,
+    visit_outcomes,
+    who_waits,
+)
 from simulation.outputs.groups import KeyedValues, Waits, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
@@ -262,3 +268,17 @@ def test_visit_outcomes_count_overnight_waits_over_every_visit() -> None:
         assert got["persons_unserved_at_end", crossing, stage] == size[unserved].sum()
         checked += int(size[overnight].sum() > 0)
     assert checked > 0
+
+
+def test_stocks_ignore_flows_from_the_end_on() -> None:
+    """Flows at or after the end of the calendar move no stock and no arrest."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 6)
+    before = stocks(raw)
+    f, late = raw.flows, scenario.horizon_hours + np.array([0.0, 5.0])
+    arrest = {"time": late, "group": f["group"][:2], "src": np.full(2, IN_PAKISTAN, np.int8),
+              "dst": np.full(2, DETAINED, np.int8), "persons": np.array([7, 9])}  # fmt: skip
+    raw.flows = {name: np.concatenate([column, arrest[name].astype(column.dtype)])
+                 for name, column in f.items()}  # fmt: skip
+    pd.testing.assert_frame_equal(stocks(raw), before, check_exact=True)

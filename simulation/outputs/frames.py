@@ -114,28 +114,28 @@ def stocks(raw: RawRun) -> pd.DataFrame:
         return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
-    cell = f["group"][keep].astype(np.int64) * days + day_of(f["time"][keep])
-    p, cells = f["persons"][keep], len(names) * days * n
-    left = np.bincount(cell * n + f["src"][keep], p, minlength=cells)
-    came = np.bincount(cell * n + f["dst"][keep], p, minlength=cells)
+    if not keep.all():  # (usually none is later: no copies then)
+        f = {name: column[keep] for name, column in f.items()}
+    cell = f["group"].astype(np.int64) * days + day_of(f["time"])
+    p, cells = f["persons"].astype(float), len(names) * days * n
+    left = np.bincount(cell * n + f["src"], p, minlength=cells)
+    came = np.bincount(cell * n + f["dst"], p, minlength=cells)
     net = (came - left).astype(np.int64).reshape(len(names), days, n)
     initial = np.array([[raw.initial[g].get(s, 0) for s in range(n)] for g in names])
     level = (initial[:, None, :] + np.cumsum(net, axis=1)).reshape(-1, n)
     frame = pd.DataFrame(level, columns=list(STATES))
-    frame["arrested"] = _arrested(f, keep, cell, len(names) * days)
+    frame["arrested"] = _arrested(f, cell, len(names) * days)
     group = text_column(names, np.repeat(np.arange(len(names)), days))
     frame.insert(0, "group", pd.Series(group, index=frame.index))
     frame.insert(0, "date", _dates(raw, np.tile(np.arange(days), len(names))))
     return frame
 
 
-def _arrested(
-    f: dict[str, np.ndarray], keep: np.ndarray, cell: np.ndarray, cells: int
-) -> np.ndarray:
+def _arrested(f: dict[str, np.ndarray], cell: np.ndarray, cells: int) -> np.ndarray:
     """Persons arrested (moved from in Pakistan to detention) in each (group, day) ``cell``
-    of the flows ``keep`` (a mask; ``cell`` is given for those)."""
-    arrests = (f["src"][keep] == IN_PAKISTAN) & (f["dst"][keep] == DETAINED)
-    return np.bincount(cell[arrests], f["persons"][keep][arrests], minlength=cells).astype(np.int64)
+    of the flows ``f`` (``cell`` is each flow's)."""
+    arrests = (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
+    return np.bincount(cell[arrests], f["persons"][arrests], minlength=cells).astype(np.int64)
 
 
 def visit_outcomes(raw: RawRun) -> pd.DataFrame:
