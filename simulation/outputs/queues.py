@@ -163,17 +163,18 @@ def daily_busy_mean(start: np.ndarray, leave: np.ndarray, days: int) -> np.ndarr
     sort. As :func:`daily_means_maxes` of the step function rising at ``start`` and falling
     at ``leave`` (changes from ``24 * days`` on dropped, as are a NaN ``leave``'s), to
     rounding: the same hours summed day by day, where that function's running area over the
-    whole calendar loses up to ~1e-11 h of a day's to cancellation."""
+    whole calendar loses up to ~1e-11 h of a day's to cancellation. Most intervals end on
+    the day they start: only the others' last days are looked for."""
     end_hours = 24.0 * days
     on = start < end_hours
     start, leave = start[on], np.fmin(leave[on], end_hours)
-    first, last = day_of(start), day_of(leave)
-    one_day = first == last
+    first = day_of(start)
+    midnight = 24.0 * (first + 1)
     bins = days + 1  # a leave at the end falls on day ``days``: dropped at the end
-    hours = np.bincount(first[one_day], (leave - start)[one_day], minlength=bins)
-    first, last = first[~one_day], last[~one_day]
-    hours += np.bincount(first, 24.0 * (first + 1) - start[~one_day], minlength=bins)
-    hours += np.bincount(last, leave[~one_day] - 24.0 * last, minlength=bins)
+    hours = np.bincount(first, np.fmin(leave, midnight) - start, minlength=bins)
+    later = np.flatnonzero(leave > midnight)  # past the first midnight
+    last, first = day_of(leave[later]), first[later]
+    hours += np.bincount(last, leave[later] - 24.0 * last, minlength=bins)
     whole = np.cumsum(np.bincount(first + 1, minlength=bins + 1)[:bins])
     whole -= np.cumsum(np.bincount(last, minlength=bins))  # days strictly inside
     return (hours + 24.0 * whole)[:days] / 24.0
