@@ -27,6 +27,7 @@ from simulation.outputs.queues import (
     daily_means_maxes,
     daily_stage,
     day_of,
+    day_of_later,
     down_up_levels,
     hourly_queue,
     step_function,
@@ -282,3 +283,17 @@ def test_stocks_ignore_flows_from_the_end_on() -> None:
     raw.flows = {name: np.concatenate([column, arrest[name].astype(column.dtype)])
                  for name, column in f.items()}  # fmt: skip
     pd.testing.assert_frame_equal(stocks(raw), before, check_exact=True)
+
+
+def test_day_of_later_is_the_day_of_each_time() -> None:
+    """From the earlier times' days, whether the later times share them (most), run past
+    midnights, end on one exactly, or (not in a log) come before their earlier time."""
+    rng = np.random.default_rng(14)
+    earlier = np.sort(rng.uniform(0, 2000, 3000))
+    hours = earlier + np.where(rng.random(3000) < 0.8, rng.exponential(2, 3000), 0.0)
+    hours[::7] += rng.uniform(0, 100, len(hours[::7]))
+    hours[::11] = np.ceil(hours[::11] / 24) * 24
+    hours[::13] -= 30.0
+    for e in (earlier, rng.permutation(earlier)):
+        h = hours if e is earlier else e + (hours - earlier)
+        np.testing.assert_array_equal(day_of_later(h, e), (h // 24).astype(np.int64))

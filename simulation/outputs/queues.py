@@ -38,6 +38,17 @@ def day_of(hours: np.ndarray) -> np.ndarray:
     return day
 
 
+def day_of_later(hours: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """:func:`day_of` of ``hours`` given times ``earlier`` (one each, in order more often,
+    mostly on the same day: service starts for their ends): the earlier times' days,
+    corrected where a time falls outside its earlier time's day."""
+    day = day_of(earlier)
+    midnight = 24.0 * day
+    moved = np.flatnonzero((hours >= midnight + 24.0) | (hours < midnight))
+    day[moved] = day_of(hours[moved])
+    return day
+
+
 def _sorted_day_of(hours: np.ndarray) -> np.ndarray:
     """:func:`day_of` of ascending ``hours`` from 0 to fewer days than times: each day's times
     are the run from the first at or after its midnight (np.searchsorted), repeated as a run."""
@@ -235,7 +246,7 @@ def _stage_daily(
     cols: dict[str, np.ndarray] = {}
     arrive_day = day_of(log["arrive"])
     done = served & (log["leave"] < horizon)
-    leave_day = day_of(log["leave"][done])
+    leave_day = day_of_later(log["leave"][done], log["start"][done])
     means, peaks = daily_means_maxes(times, [levels["households"], levels["persons"]], days)
     for unit, mean, peak in zip(("households", "persons"), means, peaks, strict=True):
         cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
