@@ -16,6 +16,7 @@ from simulation.outputs.analytic import add_analytic_waits, add_utilisation
 from simulation.outputs.frames import (
     WHO_WAITS_KEYS,
     _first_arrivals,
+    _service_totals,
     stocks,
     visit_outcomes,
     who_waits,
@@ -297,3 +298,20 @@ def test_day_of_later_is_the_day_of_each_time() -> None:
     for e in (earlier, rng.permutation(earlier)):
         h = hours if e is earlier else e + (hours - earlier)
         np.testing.assert_array_equal(day_of_later(h, e), (h // 24).astype(np.int64))
+
+
+def test_service_totals_of_households_served_twice_at_a_stage() -> None:
+    """A household served twice at the second stage (and some only at later stages): the
+    pandas groupby sums, which the per-stage path cannot give."""
+    rng = np.random.default_rng(15)
+    logs = []
+    for stage in range(3):
+        hh = rng.permutation(400)[:300]
+        if stage == 1:
+            hh[5] = hh[4]  # a repeat
+        start = rng.random(300) * 100
+        hours = rng.random(300) * 10.0 ** rng.integers(-8, 4, 300)
+        logs.append({"hh": hh, "start": start, "end": start + hours, "kind": np.zeros(300)})
+    parts = [pd.Series(log["end"] - log["start"], index=log["hh"]) for log in logs]
+    expected = pd.concat(parts).groupby(level=0).sum().reindex(np.arange(450)).to_numpy()
+    np.testing.assert_array_equal(_service_totals(logs, 450), expected)

@@ -232,15 +232,19 @@ def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
     """Each household's total service hours over the stages ``logs`` (NaN if served at none):
     what ``groupby(household).sum()`` gives, the same compensated (Kahan) sums in the same
     order, one stage at a time for all households at once. At the first stage every sum
-    is 0 with no compensation, so it takes the service time as it is (what the step gives)."""
+    is 0 with no compensation, so it takes the service time as it is (what the step gives).
+    Each visit writes a number of its own (``visit``, counted over the stages) at its
+    household: one that reads back another's was a repeat, and those never written (-1)
+    were served at none."""
     total, compensation = np.zeros(size), np.zeros(size)
-    seen = np.zeros(size, dtype=bool)
+    visit, counted = np.full(size, -1, dtype=np.int64), 0
     for i, log in enumerate(logs):
         ok = log["kind"] == SERVED
         hh = log["hh"][ok]
-        if _repeats(hh, size):  # served twice at a stage: the plain way
+        mine = np.arange(counted, counted + len(hh))
+        visit[hh], counted = mine, counted + len(hh)
+        if (visit[hh] != mine).any():  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
-        seen[hh] = True
         if i == 0:
             total[hh] = log["end"][ok] - log["start"][ok]
             continue
@@ -249,7 +253,7 @@ def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
         t = before + y
         compensation[hh] = (t - before) - y
         total[hh] = t
-    return np.where(seen, total, np.nan)
+    return np.where(visit >= 0, total, np.nan)
 
 
 def _service_totals_grouped(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
