@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import gc
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.engine.records import MODES, SERVED, UNSERVED, RawRun
+from simulation.engine.records import DETAINED, IN_PAKISTAN, MODES, SERVED, UNSERVED, RawRun
 from simulation.engine.run import _replicate, run_model
 from simulation.outputs.analytic import add_analytic_waits, add_utilisation
-from simulation.outputs.frames import WHO_WAITS_KEYS, _first_arrivals, who_waits
-from simulation.outputs.groups import KeyedValues, run_quantile, runs, text_ranks
+from simulation.outputs.frames import (
+    WHO_WAITS_KEYS,
+    _first_arrivals,
+    _service_totals,
+    stocks,
+    visit_outcomes,
+    who_waits,
+)
+from simulation.outputs.groups import KeyedValues, Waits, run_quantile, runs, text_ranks
 from simulation.outputs.queues import (
     HOURLY,
+    daily_busy_mean,
+    daily_means_maxes,
     daily_stage,
+    day_of,
+    day_of_later,
     down_up_levels,
     hourly_queue,
     step_function,
@@ -173,3 +185,133 @@ def test_first_arrivals_take_each_households_first_visit_in_log_order() -> None:
     np.testing.assert_array_equal(got, [7.0, 2.0, np.nan, 5.0, np.nan])
     once = _first_arrivals(hh[:4][[0, 1, 3]], arrive[[0, 1, 3]], 5)  # nobody twice
     np.testing.assert_array_equal(once, [7.0, 2.0, np.nan, 5.0, np.nan])
+
+
+def test_day_of_is_floor_division_by_24() -> None:
+    """Exactly ``(hours // 24).astype(int64)``, on whole days, the floats on either side of
+    them (where a rounded quotient lands on the next day), whole hours and negatives."""
+    rng = np.random.default_rng(9)
+    days = 24.0 * rng.integers(-3, 400, 2000)
+    hours = np.concatenate([
+        days, np.nextafter(days, -np.inf), np.nextafter(days, np.inf),
+        np.round(rng.uniform(-50, 9000, 2000)), rng.uniform(0, 9000, 2000),
+        24.0 * 2.0 ** np.arange(40) - 1e-9,
+    ])  # fmt: skip
+    # in order from 0 on, over fewer days than times: cut at midnights (some days empty)
+    in_order = np.sort(hours[(hours >= 0) & (hours < 9000)])
+    gaps = np.sort(np.r_[np.repeat(24.0 * np.array([3, 9, 40]), 20), 24.0 * 9 - 1e-9])
+    for times in (hours, in_order, in_order[in_order > 500], gaps, hours[:1], hours[:0]):
+        np.testing.assert_array_equal(day_of(times), (times // 24).astype(np.int64))
+        assert day_of(times).dtype == np.int64
+
+
+def test_daily_busy_mean_is_each_days_exact_hours_in_progress() -> None:
+    """Intervals within a day, over many days, zero-length, on day bounds, running past the
+    end or starting after it: each day's mean is the exactly rounded sum (math.fsum) of the
+    hours each interval spends in the day, over 24, to a few ulps; and the step function's
+    time-weighted mean (:func:`daily_means_maxes`, whose running area loses ~1e-12 of small
+    days to cancellation) to 1e-9 absolute."""
+    rng = np.random.default_rng(12)
+    days = 30
+    start = np.concatenate([rng.uniform(0, 24 * days, 3000), 24.0 * rng.integers(0, days, 200)])
+    length = np.where(rng.random(len(start)) < 0.8, rng.exponential(3, len(start)), 0.0)
+    length[::17] = rng.uniform(24, 24 * 6, len(length[::17]))
+    start[::31] = 24.0 * days + rng.uniform(0, 5, len(start[::31]))  # after the end: ignored
+    leave = start + length
+    leave[::23] = np.round(leave[::23] / 24) * 24  # ending on a day bound
+    leave = np.maximum(leave, start)
+    got = daily_busy_mean(start, leave, days)
+    clipped = np.minimum(leave, 24.0 * days)
+    want = [
+        math.fsum(np.clip(clipped, 24 * d, 24 * d + 24) - np.clip(start, 24 * d, 24 * d + 24)) / 24
+        for d in range(days)
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    ones = np.ones(len(start))
+    times, (level,) = down_up_levels(leave, start, [(ones, ones)], 24.0 * days)
+    (mean,), _ = daily_means_maxes(times, [level], days, peaks=False)
+    np.testing.assert_allclose(got, mean, rtol=0, atol=1e-9)
+
+
+def test_waits_quantile_is_np_quantile_of_all_values() -> None:
+    """Mostly zeros, some negatives and ties, only zeros, one value, none."""
+    rng = np.random.default_rng(13)
+    values = np.round(rng.exponential(3.0, 3000), 1)
+    values[rng.random(len(values)) < 0.6] = 0.0
+    values[rng.random(len(values)) < 0.05] *= -1
+    cases = [values, values[:7], np.zeros(5), np.array([2.5]), -values[values != 0]]
+    for case in cases:
+        for q in (0.0, 0.05, 0.5, 0.95, 1.0):
+            assert Waits(case).quantile(q) == np.quantile(case, q), (len(case), q)
+    assert Waits(np.zeros(0)).quantile(0.95) == 0.0
+
+
+def test_daily_busy_mean_keeps_an_interval_without_end_busy_to_the_end() -> None:
+    """A NaN or infinite ``leave`` never falls: busy to the end, as the step function."""
+    start, leave = np.array([30.0, 40.0, 50.0]), np.array([np.nan, np.inf, 60.0])
+    hours = [0.0, (48 - 30) + (48 - 40), 24 + 24 + (60 - 50)]  # days 0, 1, 2
+    np.testing.assert_allclose(daily_busy_mean(start, leave, 3), np.array(hours) / 24)
+
+
+def test_visit_outcomes_count_overnight_waits_over_every_visit() -> None:
+    """Persons queued overnight and unserved at the end: the plain per-visit computation over
+    every visit of each stage (waits to the end for those never served)."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 5)
+    got = visit_outcomes(raw).set_index(["outcome", "crossing", "stage"])["value"]
+    horizon, checked = scenario.horizon_hours, 0
+    for (crossing, stage), log in raw.stage_logs.items():
+        size = raw.sizes[log["hh"]]
+        end_wait = np.minimum(log["start"], horizon)
+        overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
+        unserved = log["kind"] == UNSERVED
+        assert got["persons_queued_overnight", crossing, stage] == size[overnight].sum()
+        assert got["persons_unserved_at_end", crossing, stage] == size[unserved].sum()
+        checked += int(size[overnight].sum() > 0)
+    assert checked > 0
+
+
+def test_stocks_ignore_flows_from_the_end_on() -> None:
+    """Flows at or after the end of the calendar move no stock and no arrest."""
+    scenario = load_scenario(ROOT / "scenarios" / "torkham_2025_acc.yaml",
+                             ["calendar.end=2025-04-10"])  # fmt: skip
+    raw = run_model(scenario, 6)
+    before = stocks(raw)
+    f, late = raw.flows, scenario.horizon_hours + np.array([0.0, 5.0])
+    arrest = {"time": late, "group": f["group"][:2], "src": np.full(2, IN_PAKISTAN, np.int8),
+              "dst": np.full(2, DETAINED, np.int8), "persons": np.array([7, 9])}  # fmt: skip
+    raw.flows = {name: np.concatenate([column, arrest[name].astype(column.dtype)])
+                 for name, column in f.items()}  # fmt: skip
+    pd.testing.assert_frame_equal(stocks(raw), before, check_exact=True)
+
+
+def test_day_of_later_is_the_day_of_each_time() -> None:
+    """From the earlier times' days, whether the later times share them (most), run past
+    midnights, end on one exactly, or (not in a log) come before their earlier time."""
+    rng = np.random.default_rng(14)
+    earlier = np.sort(rng.uniform(0, 2000, 3000))
+    hours = earlier + np.where(rng.random(3000) < 0.8, rng.exponential(2, 3000), 0.0)
+    hours[::7] += rng.uniform(0, 100, len(hours[::7]))
+    hours[::11] = np.ceil(hours[::11] / 24) * 24
+    hours[::13] -= 30.0
+    for e in (earlier, rng.permutation(earlier)):
+        h = hours if e is earlier else e + (hours - earlier)
+        np.testing.assert_array_equal(day_of_later(h, e), (h // 24).astype(np.int64))
+
+
+def test_service_totals_of_households_served_twice_at_a_stage() -> None:
+    """A household served twice at the second stage (and some only at later stages): the
+    pandas groupby sums, which the per-stage path cannot give."""
+    rng = np.random.default_rng(15)
+    logs = []
+    for stage in range(3):
+        hh = rng.permutation(400)[:300]
+        if stage == 1:
+            hh[5] = hh[4]  # a repeat
+        start = rng.random(300) * 100
+        hours = rng.random(300) * 10.0 ** rng.integers(-8, 4, 300)
+        logs.append({"hh": hh, "start": start, "end": start + hours, "kind": np.zeros(300)})
+    parts = [pd.Series(log["end"] - log["start"], index=log["hh"]) for log in logs]
+    expected = pd.concat(parts).groupby(level=0).sum().reindex(np.arange(450)).to_numpy()
+    np.testing.assert_array_equal(_service_totals(logs, 450), expected)

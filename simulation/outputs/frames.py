@@ -29,6 +29,7 @@ from simulation.outputs.queues import (  # noqa: F401  (re-exported: frames and 
     _ties_down_first,
     daily_mean_max,
     daily_stage,
+    day_of,
     hourly_queue,
     level_at,
     stage_waits,
@@ -50,7 +51,7 @@ def returns(raw: RawRun) -> pd.DataFrame:
         np.argsort(np.argsort(np.array(n), kind="stable"))[c]
         for n, c in zip(names, codes, strict=True)
     ]
-    key = (ex["time"] // 24).astype(np.int64)
+    key = day_of(ex["time"])
     for rank, n in zip(ranks, names, strict=True):
         key = key * len(n) + rank
     order = np.argsort(key, kind="stable")
@@ -59,7 +60,7 @@ def returns(raw: RawRun) -> pd.DataFrame:
     households = np.diff(np.r_[first, len(key)])
     persons = np.add.reduceat(raw.sizes[hh][order], first)
     rows = order[first]
-    day = (ex["time"][rows] // 24).astype(np.int64)
+    day = day_of(ex["time"][rows])
     crossing, group, mode = (c[rows] for c in codes)
     return _returns_frame(raw, day, crossing, group, mode, households, persons)
 
@@ -113,28 +114,28 @@ def stocks(raw: RawRun) -> pd.DataFrame:
         return pd.DataFrame(columns=["date", "group", *STATES, "arrested"])
     f = raw.flows
     keep = f["time"] < raw.scenario.horizon_hours
-    cell = f["group"][keep].astype(np.int64) * days + (f["time"][keep] // 24).astype(np.int64)
-    p, cells = f["persons"][keep], len(names) * days * n
-    left = np.bincount(cell * n + f["src"][keep], p, minlength=cells)
-    came = np.bincount(cell * n + f["dst"][keep], p, minlength=cells)
+    if not keep.all():  # (usually none is later: no copies then)
+        f = {name: column[keep] for name, column in f.items()}
+    cell = f["group"].astype(np.int64) * days + day_of(f["time"])
+    p, cells = f["persons"].astype(float), len(names) * days * n
+    left = np.bincount(cell * n + f["src"], p, minlength=cells)
+    came = np.bincount(cell * n + f["dst"], p, minlength=cells)
     net = (came - left).astype(np.int64).reshape(len(names), days, n)
     initial = np.array([[raw.initial[g].get(s, 0) for s in range(n)] for g in names])
     level = (initial[:, None, :] + np.cumsum(net, axis=1)).reshape(-1, n)
     frame = pd.DataFrame(level, columns=list(STATES))
-    frame["arrested"] = _arrested(f, keep, cell, len(names) * days)
+    frame["arrested"] = _arrested(f, cell, len(names) * days)
     group = text_column(names, np.repeat(np.arange(len(names)), days))
     frame.insert(0, "group", pd.Series(group, index=frame.index))
     frame.insert(0, "date", _dates(raw, np.tile(np.arange(days), len(names))))
     return frame
 
 
-def _arrested(
-    f: dict[str, np.ndarray], keep: np.ndarray, cell: np.ndarray, cells: int
-) -> np.ndarray:
+def _arrested(f: dict[str, np.ndarray], cell: np.ndarray, cells: int) -> np.ndarray:
     """Persons arrested (moved from in Pakistan to detention) in each (group, day) ``cell``
-    of the flows ``keep`` (a mask; ``cell`` is given for those)."""
-    arrests = (f["src"][keep] == IN_PAKISTAN) & (f["dst"][keep] == DETAINED)
-    return np.bincount(cell[arrests], f["persons"][keep][arrests], minlength=cells).astype(np.int64)
+    of the flows ``f`` (``cell`` is each flow's)."""
+    arrests = (f["src"] == IN_PAKISTAN) & (f["dst"] == DETAINED)
+    return np.bincount(cell[arrests], f["persons"][arrests], minlength=cells).astype(np.int64)
 
 
 def visit_outcomes(raw: RawRun) -> pd.DataFrame:
@@ -142,30 +143,24 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
     horizon = raw.scenario.horizon_hours
     for (crossing, stage), log in raw.stage_logs.items():
-        size = raw.sizes[log["hh"]]
         served = stage_waits(raw, (crossing, stage)).waits  # starting within the calendar
         wait, some = served.values, len(served.values) > 0
-        whole = KeyedValues(np.zeros(len(wait), np.int64), served, 1)  # one group: the stage
-        p95 = float(whole.quantile(0.95)[1][0]) if some else 0.0
         end_wait = np.minimum(log["start"], horizon)
-        overnight = np.floor(end_wait / 24) > np.floor(log["arrive"] / 24)
-        mean_wait = float(wait.mean()) if some else 0.0
         rows += [
-            _row("mean_wait_hours", mean_wait, crossing, stage),
-            _row("p95_wait_hours", p95, crossing, stage),
-            _row("persons_queued_overnight", float(size[overnight].sum()), crossing, stage),
-            _row(
-                "persons_unserved_at_end",
-                float(size[log["kind"] == UNSERVED].sum()),
-                crossing,
-                stage,
-            ),
-        ]
+            _row("mean_wait_hours", float(wait.mean()) if some else 0.0, crossing, stage),
+            _row("p95_wait_hours", served.quantile(0.95), crossing, stage),
+            _row("persons_queued_overnight", _persons(raw, log, _overnight(log, end_wait)),
+                 crossing, stage),
+            _row("persons_unserved_at_end", _persons(raw, log, log["kind"] == UNSERVED),
+                 crossing, stage),
+        ]  # fmt: skip
         if stage == next(s for c, s in raw.stage_logs if c == crossing):
-            stranded = np.zeros(len(size), dtype=bool)
+            stranded = np.zeros(len(end_wait), dtype=bool)
             for lo, hi in raw.closures[crossing]:
                 stranded |= (log["arrive"] < hi) & (end_wait > lo)
-            rows.append(_row("persons_stranded_by_closures", float(size[stranded].sum()), crossing))
+            rows.append(
+                _row("persons_stranded_by_closures", _persons(raw, log, stranded), crossing)
+            )
     raw.shared.pop(WAITS, None)  # the last to use them
     for crossing in raw.scenario.crossings:
         waits = end_to_end_waits(raw, crossing)
@@ -176,6 +171,20 @@ def visit_outcomes(raw: RawRun) -> pd.DataFrame:
             _row("p95_end_to_end_wait_hours", p95, crossing),
         ]
     return pd.DataFrame(rows)
+
+
+def _overnight(log: dict[str, np.ndarray], end_wait: np.ndarray) -> np.ndarray:
+    """The visits whose wait (to ``end_wait``) ran past a midnight. Only visits that waited
+    (start != arrive) are looked at: one served on arrival ends its wait on its arrival's day
+    (or at the end, on a later day than no arrival)."""
+    waited = np.flatnonzero(log["start"] != log["arrive"])
+    days_apart = np.floor(end_wait[waited] / 24) > np.floor(log["arrive"][waited] / 24)
+    return waited[days_apart]
+
+
+def _persons(raw: RawRun, log: dict[str, np.ndarray], visits: np.ndarray) -> float:
+    """The persons of the households of the ``visits`` (a mask or indices) of ``log``."""
+    return float(raw.sizes[log["hh"][visits]].sum())
 
 
 def end_to_end_waits(raw: RawRun, crossing: str) -> np.ndarray:
@@ -222,21 +231,29 @@ def _first_arrivals(hh: np.ndarray, arrive: np.ndarray, size: int) -> np.ndarray
 def _service_totals(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:
     """Each household's total service hours over the stages ``logs`` (NaN if served at none):
     what ``groupby(household).sum()`` gives, the same compensated (Kahan) sums in the same
-    order, one stage at a time for all households at once."""
+    order, one stage at a time for all households at once. At the first stage every sum
+    is 0 with no compensation, so it takes the service time as it is (what the step gives).
+    Each visit writes a number of its own (``visit``, counted over the stages) at its
+    household: one that reads back another's was a repeat, and those never written (-1)
+    were served at none."""
     total, compensation = np.zeros(size), np.zeros(size)
-    seen = np.zeros(size, dtype=bool)
-    for log in logs:
+    visit, counted = np.full(size, -1, dtype=np.int64), 0
+    for i, log in enumerate(logs):
         ok = log["kind"] == SERVED
         hh = log["hh"][ok]
-        if _repeats(hh, size):  # served twice at a stage: the plain way
+        mine = np.arange(counted, counted + len(hh))
+        visit[hh], counted = mine, counted + len(hh)
+        if (visit[hh] != mine).any():  # served twice at a stage: the plain way
             return _service_totals_grouped(logs, size)
+        if i == 0:
+            total[hh] = log["end"][ok] - log["start"][ok]
+            continue
         before = total[hh]
         y = (log["end"][ok] - log["start"][ok]) - compensation[hh]
         t = before + y
         compensation[hh] = (t - before) - y
         total[hh] = t
-        seen[hh] = True
-    return np.where(seen, total, np.nan)
+    return np.where(visit >= 0, total, np.nan)
 
 
 def _service_totals_grouped(logs: list[dict[str, np.ndarray]], size: int) -> np.ndarray:

@@ -68,6 +68,23 @@ class Waits:
         nonzero = np.flatnonzero(values != 0.0)
         self.nonzero = nonzero[np.argsort(values[nonzero])]
 
+    def quantile(self, q: float) -> float:
+        """``np.quantile(values, q)`` (0.0 when there are none), read from the sorted
+        non-zero values and the count of zeros: :meth:`KeyedValues.quantile` of one key,
+        without grouping anything."""
+        count = len(self.values)
+        if len(self.nonzero) == 0:  # none, or only zeros
+            return 0.0
+        negatives = int(np.count_nonzero(self.values < 0.0))
+        zeros = count - len(self.nonzero)
+
+        def kth(i: np.ndarray) -> np.ndarray:
+            inner = np.clip(np.where(i < negatives, i, i - zeros), 0, len(self.nonzero) - 1)
+            value = self.values[self.nonzero[inner]]
+            return np.where((i >= negatives) & (i < negatives + zeros), 0.0, value)
+
+        return float(_numpy_quantile(kth, np.array([count]), q)[0])
+
 
 class KeyedValues:
     """Values grouped by an integer key in ``range(keys)``, ready for order statistics.

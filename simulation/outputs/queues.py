@@ -23,6 +23,42 @@ HOURLY = "hourly_queue"  # the key of the hourly levels in RawRun.shared
 WAITS = "stage_waits"  # the key of each stage's sorted waits in RawRun.shared
 
 
+def day_of(hours: np.ndarray) -> np.ndarray:
+    """The day (int64) of each time in ``hours``: ``(hours // 24).astype(np.int64)`` exactly,
+    twice as fast. The correctly rounded quotient is never below the true one's floor and
+    at most rounds up onto the next whole day, which the check ``day * 24 > hours`` undoes.
+    Times already in order (most logs are), from 0 on, are cut at each midnight instead."""
+    few_days = len(hours) > 1 and hours[0] >= 0.0 and hours[-1] < 24.0 * len(hours)
+    if few_days and bool((hours[1:] >= hours[:-1]).all()):
+        return _sorted_day_of(hours)
+    quotient = hours / 24.0
+    np.floor(quotient, out=quotient)
+    day = quotient.astype(np.int64)
+    day -= day * 24.0 > hours
+    return day
+
+
+def day_of_later(hours: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """:func:`day_of` of ``hours`` given times ``earlier`` (one each, in order more often,
+    mostly on the same day: service starts for their ends): the earlier times' days,
+    corrected where a time falls outside its earlier time's day."""
+    day = day_of(earlier)
+    midnight = 24.0 * day
+    moved = np.flatnonzero((hours >= midnight + 24.0) | (hours < midnight))
+    day[moved] = day_of(hours[moved])
+    return day
+
+
+def _sorted_day_of(hours: np.ndarray) -> np.ndarray:
+    """:func:`day_of` of ascending ``hours`` from 0 to fewer days than times: each day's times
+    are the run from the first at or after its midnight (np.searchsorted), repeated as a run."""
+    first, last = (int(hours[i] // 24) for i in (0, -1))
+    midnights = 24.0 * np.arange(first + 1, last + 1)
+    starts = np.searchsorted(hours, midnights, side="left")
+    counts = np.diff(np.concatenate([[0], starts, [len(hours)]]))
+    return np.repeat(np.arange(first, last + 1, dtype=np.int64), counts)
+
+
 def step_function(
     times: np.ndarray, deltas: np.ndarray, horizon: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +168,29 @@ def daily_means_maxes(
     return means, maxes
 
 
+def daily_busy_mean(start: np.ndarray, leave: np.ndarray, days: int) -> np.ndarray:
+    """Mean number of intervals ``[start, leave)`` (hours) in progress over each 24-hour day:
+    each interval's hours within each day it touches, summed per day (np.bincount), with no
+    sort. As :func:`daily_means_maxes` of the step function rising at ``start`` and falling
+    at ``leave`` (changes from ``24 * days`` on dropped, as are a NaN ``leave``'s), to
+    rounding: the same hours summed day by day, where that function's running area over the
+    whole calendar loses up to ~1e-11 h of a day's to cancellation. Most intervals end on
+    the day they start: only the others' last days are looked for."""
+    end_hours = 24.0 * days
+    on = start < end_hours
+    start, leave = start[on], np.fmin(leave[on], end_hours)
+    first = day_of(start)
+    midnight = 24.0 * (first + 1)
+    bins = days + 1  # a leave at the end falls on day ``days``: dropped at the end
+    hours = np.bincount(first, np.fmin(leave, midnight) - start, minlength=bins)
+    later = np.flatnonzero(leave > midnight)  # past the first midnight
+    last, first = day_of(leave[later]), first[later]
+    hours += np.bincount(last, leave[later] - 24.0 * last, minlength=bins)
+    whole = np.cumsum(np.bincount(first + 1, minlength=bins + 1)[:bins])
+    whole -= np.cumsum(np.bincount(last, minlength=bins))  # days strictly inside
+    return (hours + 24.0 * whole)[:days] / 24.0
+
+
 def level_at(times: np.ndarray, levels: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Level of a step function just after each instant in ``at``."""
     lv = np.concatenate([[0.0], levels])
@@ -185,9 +244,9 @@ def _stage_daily(
     """One stage's daily columns from its visits, its queue's step function and its waits."""
     served = log["kind"] == SERVED
     cols: dict[str, np.ndarray] = {}
-    arrive_day = (log["arrive"] // 24).astype(np.int64)
+    arrive_day = day_of(log["arrive"])
     done = served & (log["leave"] < horizon)
-    leave_day = (log["leave"][done] // 24).astype(np.int64)
+    leave_day = day_of_later(log["leave"][done], log["start"][done])
     means, peaks = daily_means_maxes(times, [levels["households"], levels["persons"]], days)
     for unit, mean, peak in zip(("households", "persons"), means, peaks, strict=True):
         cols[f"queue_mean_{unit}"], cols[f"queue_max_{unit}"] = mean, peak
@@ -196,13 +255,11 @@ def _stage_daily(
     cols["arrivals_persons"] = np.bincount(arrive_day, size, minlength=days)[:days]
     cols["completions_households"] = np.bincount(leave_day, minlength=days)[:days].astype(float)
     cols["completions_persons"] = np.bincount(leave_day, size[done], minlength=days)[:days]
-    ones = np.ones(int(served.sum()))
-    busy = down_up_levels(log["leave"][served], log["start"][served], [(ones, ones)], horizon)
-    cols["in_service_mean_households"] = daily_means_maxes(*busy, days, peaks=False)[0][0]
+    cols["in_service_mean_households"] = daily_busy_mean(
+        log["start"][served], log["leave"][served], days
+    )
     reneged = log["kind"] == RENEGED
-    cols["diverted_households"] = np.bincount(
-        (log["start"][reneged] // 24).astype(np.int64), minlength=days
-    )[:days]
+    cols["diverted_households"] = np.bincount(day_of(log["start"][reneged]), minlength=days)[:days]
     return cols | _wait_stats(log, waits, days)
 
 
@@ -211,7 +268,7 @@ def _wait_stats(log: dict[str, np.ndarray], waits: StageWaits, days: int) -> dic
     (NaN on a day when nobody did): a pandas groupby by day's values; the quantiles from the
     stage's one sort of its non-zero waits (:class:`KeyedValues`) instead of one per day."""
     wait = waits.waits.values
-    day = (log["start"][waits.ok] // 24).astype(np.int64)
+    day = day_of(log["start"][waits.ok])
     cols = {name: np.full(days, np.nan) for name in WAIT_COLUMNS}
     if len(wait) == 0:
         return cols

@@ -17,12 +17,13 @@ KEYS = ["outcome", *BREAKDOWNS]
 
 
 def _long(frame: pd.DataFrame, outcome: str, value: str, **keys: str) -> pd.DataFrame:
-    out = frame.rename(columns={value: "value"}).copy()
-    out["outcome"] = outcome
+    """``frame``'s ``value`` column as the long format's, with its outcome and keys (those
+    ``frame`` lacks from ``keys``, else ""): one new frame, not a copy grown column by column."""
+    columns: dict[str, object] = {"replication": frame["replication"], "outcome": outcome}
     for key in KEYS[1:]:
-        if key not in out.columns:
-            out[key] = keys.get(key, "")
-    return out[["replication", *KEYS, "value"]]
+        columns[key] = frame[key] if key in frame.columns else keys.get(key, "")
+    columns["value"] = frame[value]
+    return pd.DataFrame(columns, index=frame.index)
 
 
 ALL = "all"  # the group or mode of a total
@@ -85,20 +86,14 @@ def days_to_leave(stocks: pd.DataFrame, share: float) -> pd.DataFrame:
 
     Counted at the end of each day; NaN where the share is not reached within the calendar.
     """
-    frame = stocks.copy()
     state_cols = ["in_pakistan", "detained", "travelling", "at_crossing", "returned"]
-    total = frame[state_cols].sum(axis=1)
-    frame["left"] = 1.0 - frame["in_pakistan"] / total.where(total > 0)
-    start = frame["date"].min()
-    frame["day"] = (frame["date"] - start).dt.days
-    rows = []
-    for (rep, group), g in frame.groupby(["replication", "group"]):
-        reached = g.loc[g["left"] >= share, "day"]
-        rows.append(
-            {"replication": rep, "group": group, "value": reached.min() if len(reached) else np.nan}
-        )
+    total = stocks[state_cols].sum(axis=1)
+    left = 1.0 - stocks["in_pakistan"] / total.where(total > 0)
+    day = (stocks["date"] - stocks["date"].min()).dt.days
+    first = day.where(left >= share).groupby([stocks["replication"], stocks["group"]]).min()
+    value = first.astype(np.int64) if first.notna().all() else first  # whole days if all met
     name = f"days_to_{round(share * 100)}pct_left"
-    return _long(pd.DataFrame(rows, columns=["replication", "group", "value"]), name, "value")
+    return _long(value.rename("value").reset_index(), name, "value")
 
 
 def outcomes(
