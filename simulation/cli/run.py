@@ -56,8 +56,14 @@ def warn_shadowed(scenario: object, overrides: Sequence[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``repatsim run``: replications of a scenario, results and plots written to a folder."""
+    from tqdm import tqdm
+
     from simulation.experiments.replications import run_replications
     from simulation.experiments.runners import runner_for
+
+    # no tqdm monitor thread (it only retunes stalled bars): with no thread but this one, the
+    # figures can be drawn on a second core (write_results(two_cores=True))
+    tqdm.monitor_interval = 0
 
     scenario = load_scenario(args.scenario, args.overrides)
     warn_shadowed(scenario, args.overrides)
@@ -87,18 +93,22 @@ def _write(results: Results, out: Path, scenario: Scenario, fmt: str, plots: boo
     """Write the results folder (and plots); False, with a one-line message, if writing failed."""
     from simulation.results import write_results
 
-    figures = None
+    makers = None
     if plots:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: never open a window from the command line
-        from simulation.plots import policy_events, standard_figures
+        from simulation.plots import policy_events
+        from simulation.plots.standard import standard_figure_makers
 
-        figures = standard_figures(results.daily_stage, results.returns, results.stocks,
-                                   events=policy_events(scenario),
-                                   who_waits=results.who_waits)  # fmt: skip
+        makers = standard_figure_makers(results.daily_stage, results.returns, results.stocks,
+                                        events=policy_events(scenario),
+                                        who_waits=results.who_waits)  # fmt: skip
     yaml_text = scenario_to_yaml(scenario)
-    return written(out, lambda: write_results(results, out, yaml_text, fmt, figures), figures)
+    # each figure is drawn as it is saved, half of them on a second core where possible
+    return written(
+        out, lambda: write_results(results, out, yaml_text, fmt, makers, two_cores=True), None
+    )
 
 
 def default_out(name: str, overrides: Sequence[str]) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -26,23 +27,35 @@ def standard_figures(
     not empty). ``events`` (a frame from :func:`policy_events`, (date, label, kind) tuples, or a
     scenario) are marked on every time axis. No garbage is collected meanwhile (see
     :func:`~simulation.plots.render.paused_gc`)."""
+    makers = standard_figure_makers(daily_stage, returns, stocks, events, who_waits)
     with paused_gc():
-        return _figures(daily_stage, returns, stocks, as_events(events), who_waits)
+        return {name: make() for name, make in makers.items()}
 
 
-def _figures(
+def standard_figure_makers(
     daily_stage: pd.DataFrame,
     returns: pd.DataFrame,
     stocks: pd.DataFrame,
-    marks: pd.DataFrame,
-    who_waits: pd.DataFrame | None,
-) -> dict[str, Figure]:
-    figures = {
-        "queues": plot_queues(daily_stage, events=marks),
-        "returns": plot_returns(returns, events=marks),
+    events: Any = None,
+    who_waits: pd.DataFrame | None = None,
+) -> dict[str, Callable[[], Figure]]:
+    """:func:`standard_figures` not drawn yet: by file name, a function that draws each (with
+    no garbage collected meanwhile), so that each can be drawn where and when it is saved."""
+    marks = as_events(events)
+    makers: dict[str, Callable[[], Figure]] = {
+        "queues": lambda: plot_queues(daily_stage, events=marks),
+        "returns": lambda: plot_returns(returns, events=marks),
     }
     if not stocks.empty:
-        figures["stocks"] = plot_stocks(stocks, events=marks)
+        makers["stocks"] = lambda: plot_stocks(stocks, events=marks)
     if who_waits is not None and not who_waits.empty:
-        figures["who_waits"] = plot_who_waits(who_waits)
-    return figures
+        makers["who_waits"] = lambda: plot_who_waits(who_waits)
+    return {name: _paused(make) for name, make in makers.items()}
+
+
+def _paused(make: Callable[[], Figure]) -> Callable[[], Figure]:
+    def draw() -> Figure:
+        with paused_gc():
+            return make()
+
+    return draw
