@@ -16,6 +16,7 @@ from simulation.outputs.analytic import add_analytic_waits, add_utilisation
 from simulation.outputs.frames import (
     WHO_WAITS_KEYS,
     _first_arrivals,
+    _overnight,
     _service_totals,
     stocks,
     visit_outcomes,
@@ -270,6 +271,17 @@ def test_visit_outcomes_count_overnight_waits_over_every_visit() -> None:
         assert got["persons_unserved_at_end", crossing, stage] == size[unserved].sum()
         checked += int(size[overnight].sum() > 0)
     assert checked > 0
+
+
+def test_a_short_wait_across_a_midnight_is_overnight_and_a_long_one_within_a_day_is_not() -> None:
+    """Overnight is about the calendar, not the length of the wait: 23:30 to 00:30 (1 h) is
+    overnight, 01:00 to 23:00 (22 h) is not, a household served on arrival never is, and one
+    still waiting at the end waited overnight if the end is on a later day."""
+    arrive = np.array([23.5, 1.0, 23.9, 47.0])
+    start = np.array([24.5, 23.0, 23.9, np.inf])
+    end_wait = np.minimum(start, 72.0)  # a three-day calendar
+    log = {"arrive": arrive, "start": start}
+    np.testing.assert_array_equal(_overnight(log, end_wait), [0, 3])
 
 
 def test_stocks_ignore_flows_from_the_end_on() -> None:
