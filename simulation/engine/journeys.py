@@ -323,23 +323,18 @@ class Journeys:
         patience = self._patience[crossing]
         if patience is None:
             return False
-        return any(
-            start <= hours < end and end - hours > patience
-            for start, end in self.closures[self.names[crossing]]
-        )
+        for start, end in self.closures[self.names[crossing]]:  # a loop: on every arrival
+            if start <= hours < end and end - hours > patience:
+                return True
+        return False
 
     def diversion_wait(self, crossing: int, hh: int, at: float | None = None) -> float | None:
         """Hours household ``hh`` arriving now (or ``at``) waits before diverting, or None if
         it stays in line."""
-        patience = self._patience[crossing]
-        if patience is None:
+        if not self._closed_to(crossing, self.env._now if at is None else at):
             return None
-        now = self.env._now if at is None else at
-        for start, end in self.closures[self.names[crossing]]:
-            if start <= now < end and end - now > patience:
-                who = self._who[crossing]
-                return patience if who is None or who.diverts(hh) else None
-        return None
+        who = self._who[crossing]
+        return self._patience[crossing] if who is None or who.diverts(hh) else None
 
 
 def exit_recorder(
