@@ -101,15 +101,8 @@ class Households:
         np.frombuffer(self.mode, dtype=np.int64)[ids] = DEPORTED  # views: released at once
         vulnerable = np.frombuffer(self.vulnerable, dtype=np.int8)[ids] != 0
         for order, ranks in self._ranks.items():
-            np.frombuffer(ranks, dtype=np.uint8)[ids] = self._deported_ranks(order, vulnerable)
-
-    @staticmethod
-    def _deported_ranks(order: tuple[str, ...], vulnerable: np.ndarray) -> np.ndarray:
-        """:meth:`_ranks_of` for deported households (``vulnerable`` or not): the first
-        class of ``order`` they belong to, deported being one."""
-        deported = order.index("deported") if "deported" in order else len(order)
-        fragile = order.index("vulnerable") if "vulnerable" in order else len(order)
-        return np.where(vulnerable & (fragile < deported), fragile, deported)
+            deported = np.ones(len(ids), dtype=bool)
+            np.frombuffer(ranks, dtype=np.uint8)[ids] = _class_ranks(order, deported, vulnerable)
 
     def ranks(self, order: tuple[str, ...]) -> bytearray:
         """The queue rank of every household under a priority order (lower is served first):
@@ -122,13 +115,22 @@ class Households:
         """Ranks of households ``first``..``stop - 1``: the position of the first class of
         ``order`` they belong to, or ``len(order)`` if none."""
         if first == 0:  # every household: the columns, converted once for all orders
-            mode, vulnerable = self.columns()["mode"][:stop], self.columns()["vulnerable"][:stop]
+            columns = self.columns()
+            mode, vulnerable = columns["mode"][:stop], columns["vulnerable"][:stop]
         else:  # a few added: convert only theirs
             mode = np.asarray(self.mode[first:stop])
             vulnerable = np.asarray(self.vulnerable[first:stop], dtype=bool)
-        classes = {"deported": mode == DEPORTED, "vulnerable": vulnerable}
-        ranks = np.full(stop - first, len(order))
-        for i in reversed(range(len(order))):
-            ranks[classes[order[i]]] = i
-        out: list[int] = ranks.tolist()
+        out: list[int] = _class_ranks(order, mode == DEPORTED, vulnerable).tolist()
         return out
+
+
+def _class_ranks(
+    order: tuple[str, ...], deported: np.ndarray, vulnerable: np.ndarray
+) -> np.ndarray:
+    """Each household's rank under ``order``: the position of the first class of ``order`` it
+    belongs to (``deported``, ``vulnerable``: a flag per household), or ``len(order)``."""
+    classes = {"deported": deported, "vulnerable": vulnerable}
+    ranks = np.full(len(deported), len(order))
+    for i in reversed(range(len(order))):
+        ranks[classes[order[i]]] = i
+    return ranks
