@@ -359,9 +359,16 @@ def test_deporting_gives_the_ranks_computed_afresh(order: tuple[str, ...]) -> No
     vulnerable = rng.random(500) < 0.4
     households.add(np.ones(500, dtype=np.int64), 0, VOLUNTARY, np.zeros(500), vulnerable, True)
     kept = households.ranks(order)  # kept current by the registry
-    households.deport(rng.choice(500, 200, replace=False).tolist())
+    deported = {*rng.choice(500, 200, replace=False).tolist()}
+    households.deport(sorted(deported))
     households.deport([3, 7])
+    deported |= {3, 7}
     assert list(kept) == households._ranks_of(order, 0, 500)  # from the columns, afresh
+    member = {"deported": lambda h: h in deported, "vulnerable": lambda h: vulnerable[h]}
+    by_hand = [  # the first class of the order each household belongs to, by definition
+        next((i for i, name in enumerate(order) if member[name](h)), len(order)) for h in range(500)
+    ]
+    assert list(kept) == by_hand
 
 
 def test_move_many_appends_what_move_would() -> None:
